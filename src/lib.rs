@@ -50,6 +50,8 @@ mod primitives;
 mod recover;
 mod seal;
 pub mod stream;
+/// The C ABI behind `include/callseal.h` (see `docs/using-from-c.md`).
+pub mod ffi;
 
 pub use armor::armor;
 pub use atomic_file::AtomicFile;
@@ -61,3 +63,8 @@ pub use open::Opener;
 pub use passphrase::DEFAULT_MAX_WORK_FACTOR;
 pub use recover::{recover, Recovery};
 pub use seal::Sealer;
+
+/// The README's Rust examples, compiled and run as doctests so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
