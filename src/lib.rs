@@ -38,6 +38,8 @@
 
 mod armor;
 mod atomic_file;
+/// Recording-aware sealing: WAV/MP3 capture, playable open, clips, recovery, metadata.
+pub mod audio;
 mod error;
 mod format;
 mod identity_file;
