@@ -43,7 +43,9 @@ pub fn parse_time(s: &str) -> Result<Duration> {
     }
     let whole_secs = minutes.checked_mul(60).ok_or_else(bad)?;
     let frac = Duration::try_from_secs_f64(seconds).map_err(|_| bad())?;
-    Duration::from_secs(whole_secs).checked_add(frac).ok_or_else(bad)
+    Duration::from_secs(whole_secs)
+        .checked_add(frac)
+        .ok_or_else(bad)
 }
 
 /// Opens the part of a sealed recording between `from` and `to` (the end
@@ -95,9 +97,7 @@ pub fn open_clip<R: Read + Seek>(
     match info.kind {
         RecordingKind::Wav => wav_clip(opener, &first, info, len, from, to),
         RecordingKind::Mp3 => mp3_clip(opener, &first, info, len, from, to),
-        RecordingKind::Other => Err(Error::Usage(
-            "seeking by time needs a WAV or MP3 recording",
-        )),
+        RecordingKind::Other => Err(Error::Usage("seeking by time needs a WAV or MP3 recording")),
     }
 }
 
@@ -137,7 +137,11 @@ fn wav_clip<R: Read + Seek>(
 }
 
 /// Reads up to `n` bytes at plaintext offset `at`.
-fn read_at<R: Read + Seek>(opener: &mut Opener<R>, at: u64, n: usize) -> Result<Zeroizing<Vec<u8>>> {
+fn read_at<R: Read + Seek>(
+    opener: &mut Opener<R>,
+    at: u64,
+    n: usize,
+) -> Result<Zeroizing<Vec<u8>>> {
     opener.seek(SeekFrom::Start(at))?;
     let mut buf = Zeroizing::new(Vec::with_capacity(n));
     opener
@@ -201,7 +205,9 @@ impl Mp3Stream {
             }
         }
         // VBR, or no frame found near the estimate: walk from the start.
-        Ok(self.walk(o, self.a0, 0, idx)?.expect("walking from frame 0 cannot overshoot"))
+        Ok(self
+            .walk(o, self.a0, 0, idx)?
+            .expect("walking from frame 0 cannot overshoot"))
     }
 
     /// Walks headers from frame `j` at `pos` to frame `idx`; `None` if
@@ -265,7 +271,9 @@ fn mp3_clip<R: Read + Seek>(
     let prefix = Zeroizing::new(first[..tags].to_vec());
     opener.seek(SeekFrom::Start(start))?;
     let mut reader = PlayableReader::build(opener, prefix, end - start, info, len);
-    let at = |j: u64| Duration::from_nanos((u128::from(j * per_frame) * 1_000_000_000 / u128::from(rate)) as u64);
+    let at = |j: u64| {
+        Duration::from_nanos((u128::from(j * per_frame) * 1_000_000_000 / u128::from(rate)) as u64)
+    };
     reader.set_span(at(j0), at(j1));
     Ok(reader)
 }

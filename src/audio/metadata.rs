@@ -162,8 +162,17 @@ impl Metadata {
         out
     }
 
-    /// The WAV chunk: id, size, body and a pad byte if the body is odd.
-    pub(crate) fn to_wav_chunk(&self) -> Vec<u8> {
+    /// The WAV chunk (`csmd`): id, size, body and a pad byte if the body is
+    /// odd. Players skip it; put it before `data`.
+    ///
+    /// ```
+    /// let mut m = callseal::audio::Metadata::new();
+    /// m.insert("call_id", "c-1")?;
+    /// let chunk = m.to_wav_chunk();
+    /// assert_eq!(&chunk[..4], b"csmd");
+    /// # Ok::<(), callseal::Error>(())
+    /// ```
+    pub fn to_wav_chunk(&self) -> Vec<u8> {
         let body = self.to_chunk_body();
         let mut out = Vec::with_capacity(body.len() + 9);
         out.extend_from_slice(WAV_CHUNK_ID);
@@ -199,8 +208,15 @@ impl Metadata {
     }
 
     /// An ID3v2.4 tag holding one UTF-8 `TXXX` frame per entry
-    /// (description = key).
-    pub(crate) fn to_id3v2(&self) -> Vec<u8> {
+    /// (description = key), to put before the first MP3 frame.
+    ///
+    /// ```
+    /// let mut m = callseal::audio::Metadata::new();
+    /// m.insert("call_id", "c-1")?;
+    /// assert_eq!(&m.to_id3v2()[..4], b"ID3\x04");
+    /// # Ok::<(), callseal::Error>(())
+    /// ```
+    pub fn to_id3v2(&self) -> Vec<u8> {
         let mut frames = Vec::new();
         for (k, v) in &self.entries {
             let mut body = vec![3u8]; // UTF-8
@@ -274,7 +290,8 @@ pub(crate) fn syncsafe(n: u32) -> [u8; 4] {
 
 /// Decodes a syncsafe integer.
 pub(crate) fn unsyncsafe(b: [u8; 4]) -> u32 {
-    b.iter().fold(0u32, |acc, &x| (acc << 7) | u32::from(x & 0x7f))
+    b.iter()
+        .fold(0u32, |acc, &x| (acc << 7) | u32::from(x & 0x7f))
 }
 
 #[cfg(test)]

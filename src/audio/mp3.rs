@@ -41,12 +41,20 @@ impl FrameHeader {
         }
         let padding = u32::from((b[2] >> 1) & 1);
         const V1: [[u32; 15]; 3] = [
-            [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
-            [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
-            [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+            [
+                0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
+            ],
+            [
+                0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
+            ],
+            [
+                0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+            ],
         ];
         const V2: [[u32; 15]; 2] = [
-            [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
+            [
+                0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
+            ],
             [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
         ];
         let bitrate_kbps = if version == 1 {
@@ -261,7 +269,10 @@ mod tests {
     fn frames(n: usize) -> Vec<u8> {
         let h = [0xFF, 0xE3, 0x28, 0xC4];
         let fh = FrameHeader::parse(&h).unwrap();
-        assert_eq!((fh.sample_rate, fh.samples, fh.bitrate_kbps), (8000, 576, 16));
+        assert_eq!(
+            (fh.sample_rate, fh.samples, fh.bitrate_kbps),
+            (8000, 576, 16)
+        );
         let mut out = Vec::new();
         for i in 0..n {
             out.extend_from_slice(&h);
@@ -277,7 +288,9 @@ mod tests {
         let tag = m.to_id3v2();
         let mut stream = tag.clone();
         stream.extend(frames(10));
-        let flen = FrameHeader::parse(&[0xFF, 0xE3, 0x28, 0xC4]).unwrap().frame_len;
+        let flen = FrameHeader::parse(&[0xFF, 0xE3, 0x28, 0xC4])
+            .unwrap()
+            .frame_len;
         for cut in [stream.len(), stream.len() - 5, tag.len() + 3 * flen + 2] {
             for piece in [1usize, 7, 1000] {
                 let mut w = Walker::new();

@@ -348,7 +348,9 @@ impl<R: Read> Read for PlayableReader<R> {
         if self.remaining == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let want = buf.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let n = self.opener.read(&mut buf[..want])?;
         if n == 0 {
             return Err(io::Error::new(

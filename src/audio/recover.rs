@@ -101,7 +101,12 @@ pub fn recover_playable<R: Read + Seek, W: Write>(
             };
             let data = data / u64::from(w.block_align) * u64::from(w.block_align);
             let header = w.patched_header(&probe.first, data);
-            (header, w.data_offset, w.data_offset + data, Some(w.byte_rate()))
+            (
+                header,
+                w.data_offset,
+                w.data_offset + data,
+                Some(w.byte_rate()),
+            )
         }
         (_, RecordingKind::Mp3) => {
             let end = probe.walker.complete_end;

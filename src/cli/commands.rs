@@ -8,6 +8,7 @@ use callseal::{
 };
 use zeroize::Zeroize;
 
+use crate::audio::{OpenAudioArgs, SealAudioArgs};
 use crate::files::{input, open_file, CliResult, Output};
 use crate::keys::{load_all, read_passphrase};
 
@@ -20,8 +21,12 @@ pub fn seal(
     files: &[PathBuf],
     output: Option<PathBuf>,
     input_path: Option<PathBuf>,
+    audio: &SealAudioArgs,
 ) -> CliResult {
     let recipients = collect_recipients(recipients, files)?;
+    if audio.is_active() {
+        return crate::audio::seal(&recipients, audio, output, input_path);
+    }
     let mut source = input(input_path.as_deref())?;
     let out = Output::new(output, 0o644, Some("ciphertext"))?;
     let mut sealer = Sealer::new(&recipients, out).map_err(|e| e.to_string())?;
@@ -48,12 +53,17 @@ fn collect_recipients(args: &[String], files: &[PathBuf]) -> CliResult<Vec<Recip
 
 /// `callseal open`. With `-o`, the output appears only if the whole file
 /// authenticated: plaintext from a damaged file never lands on disk.
+/// Without `--raw`, recordings come out playable (see `crate::audio`).
 pub fn open(
     identity_files: &[PathBuf],
     passphrase: bool,
     output: Option<PathBuf>,
     input_path: Option<PathBuf>,
+    audio: &OpenAudioArgs,
 ) -> CliResult {
+    if !audio.raw {
+        return crate::audio::open(identity_files, passphrase, audio, output, input_path);
+    }
     let source = input(input_path.as_deref())?;
     let mut opener = if passphrase {
         let p = read_passphrase("Passphrase: ")?;
@@ -92,9 +102,14 @@ fn describe(e: io::Error, what: &str) -> String {
     }
 }
 
-/// `callseal inspect`.
-pub fn inspect(path: &Path, json: bool) -> CliResult {
+/// `callseal inspect`; with identities, also the recording (first chunk only).
+pub fn inspect(path: &Path, json: bool, identities: &[PathBuf]) -> CliResult {
     let info = inspect_file(open_file(path)?).map_err(|e| e.to_string())?;
+    let recording = if identities.is_empty() {
+        None
+    } else {
+        Some(crate::audio::describe(path, identities)?)
+    };
     let ending = match info.ending {
         Ending::FinalSized => "final-sized",
         Ending::FullChunk => "full-chunk",
@@ -103,7 +118,7 @@ pub fn inspect(path: &Path, json: bool) -> CliResult {
     if json {
         let types: Vec<String> = info.stanza_types.iter().map(|t| json_string(t)).collect();
         println!(
-            "{{\"file\":{},\"format\":\"age-encryption.org/v1\",\"armored\":{},\"recipients\":{},\"stanza_types\":[{}],\"header_bytes\":{},\"payload_bytes\":{},\"chunks\":{},\"plaintext_bytes\":{},\"ending\":\"{ending}\"}}",
+            "{{\"file\":{},\"format\":\"age-encryption.org/v1\",\"armored\":{},\"recipients\":{},\"stanza_types\":[{}],\"header_bytes\":{},\"payload_bytes\":{},\"chunks\":{},\"plaintext_bytes\":{},\"ending\":\"{ending}\"{}}}",
             json_string(&path.display().to_string()),
             info.armored,
             info.stanza_types.len(),
@@ -112,6 +127,10 @@ pub fn inspect(path: &Path, json: bool) -> CliResult {
             info.payload_len,
             info.chunk_count,
             info.plaintext_len,
+            recording
+                .as_ref()
+                .map(|r| r.json_fields(info.plaintext_len, json_string))
+                .unwrap_or_default(),
         );
     } else {
         println!("file:        {}", path.display());
@@ -142,6 +161,9 @@ pub fn inspect(path: &Path, json: bool) -> CliResult {
                 Ending::Truncated => "truncated: the writer died or the file was cut",
             }
         );
+        if let Some(r) = recording {
+            r.print_text(info.plaintext_len);
+        }
     }
     Ok(())
 }
@@ -160,27 +182,8 @@ fn json_string(s: &str) -> String {
     out
 }
 
-/// `callseal recover`: writes what authenticates, then says what was lost.
+/// `callseal recover`: writes what authenticates (as a playable WAV or MP3
+/// when it is one), then says what was lost.
 pub fn recover(identity_files: &[PathBuf], output: &Path, file: &Path) -> CliResult {
-    let ids = load_all(identity_files)?;
-    let source = io::BufReader::new(open_file(file)?);
-    let mut out = Output::new(Some(output.to_path_buf()), 0o600, None)?;
-    let report = callseal::recover(source, &ids, &mut out).map_err(|e| e.to_string())?;
-    out.commit()?;
-    println!(
-        "recovered:   {} bytes written to {}",
-        report.recovered_bytes,
-        output.display()
-    );
-    match report.stopped_by {
-        None => println!("status:      complete: the file was whole, nothing lost"),
-        Some(why) => {
-            println!("status:      {why}");
-            println!(
-                "lost:        at most {} bytes after the recovered part",
-                report.max_lost_bytes()
-            );
-        }
-    }
-    Ok(())
+    crate::audio::recover(identity_files, output, file)
 }

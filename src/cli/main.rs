@@ -1,6 +1,7 @@
 //! `callseal`: seal call recordings to supervisors' keys, and open, inspect
 //! and recover them. Every subcommand is a thin shell over the library.
 
+mod audio;
 mod commands;
 mod demo;
 mod files;
@@ -52,6 +53,8 @@ enum Command {
         output: Option<PathBuf>,
         /// Input file. Default: stdin.
         input: Option<PathBuf>,
+        #[command(flatten)]
+        audio: audio::SealAudioArgs,
     },
     /// Open (decrypt) a sealed recording.
     Open {
@@ -67,12 +70,18 @@ enum Command {
         output: Option<PathBuf>,
         /// Input file. Default: stdin.
         input: Option<PathBuf>,
+        #[command(flatten)]
+        audio: audio::OpenAudioArgs,
     },
     /// Describe a sealed file without any key.
     Inspect {
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
+        /// Identity file: also decrypt the first chunk and show the
+        /// recording's format and sealed metadata; repeatable.
+        #[arg(short, long = "identity")]
+        identities: Vec<PathBuf>,
         /// The sealed file.
         file: PathBuf,
     },
@@ -100,14 +109,20 @@ fn main() -> ExitCode {
             recipients_files,
             output,
             input,
-        } => commands::seal(&recipients, &recipients_files, output, input),
+            audio,
+        } => commands::seal(&recipients, &recipients_files, output, input, &audio),
         Command::Open {
             identities,
             passphrase,
             output,
             input,
-        } => commands::open(&identities, passphrase, output, input),
-        Command::Inspect { json, file } => commands::inspect(&file, json),
+            audio,
+        } => commands::open(&identities, passphrase, output, input, &audio),
+        Command::Inspect {
+            json,
+            identities,
+            file,
+        } => commands::inspect(&file, json, &identities),
         Command::Recover {
             identities,
             output,
