@@ -18,8 +18,9 @@ use zeroize::Zeroize;
 use crate::files::{input, open_file, CliResult, Output};
 use crate::keys::{load_all, read_passphrase};
 
-/// Read size while capturing: small, so little sits outside the sealer.
-const CAPTURE_READ: usize = 4096;
+/// Read size while capturing: at least stdin's 8 KiB buffer, so reads bypass
+/// it and at most one read (8 KiB) is ever outside the sealer.
+const CAPTURE_READ: usize = 8192;
 
 /// Audio flags of `callseal seal`.
 #[derive(Args, Debug, Default)]
