@@ -77,6 +77,12 @@ pub struct Opener<R> {
     /// Set on the first seek: where the file starts in the source and its
     /// authenticated plaintext length.
     geometry: Option<Geometry>,
+    /// Where the file starts in the source, learnt once: after the first
+    /// measurement has moved the source, its position no longer tells.
+    file_start: Option<u64>,
+    /// A position past the end requested by a seek (reads there return 0),
+    /// kept so the position reads back exactly as it was set.
+    past_end: Option<u64>,
 }
 
 #[derive(Clone, Copy)]
@@ -189,6 +195,8 @@ impl<R: Read> Opener<R> {
             header_len: header.len() as u64,
             stanza_count: header.stanzas.len(),
             geometry: None,
+            file_start: None,
+            past_end: None,
         })
     }
 
@@ -251,6 +259,9 @@ impl<R: Read> Opener<R> {
 
     /// Plaintext bytes authenticated and returned (or skipped) so far.
     pub(crate) fn position(&self) -> u64 {
+        if let Some(offset) = self.past_end {
+            return offset;
+        }
         (self.batch_index + self.slot as u64) * CHUNK_SIZE as u64 + self.pos as u64
     }
 
@@ -453,7 +464,10 @@ impl<R: Read + Seek> Opener<R> {
     }
 
     fn measure(&mut self) -> Result<Geometry> {
-        let file_start = self.source.file_start()?;
+        let file_start = match self.file_start {
+            Some(start) => start,
+            None => *self.file_start.insert(self.source.file_start()?),
+        };
         let file_len = self.source.file_len(file_start)?;
         let payload = file_len.saturating_sub(self.payload_start());
         let chunks = payload.div_ceil(ENCRYPTED_CHUNK_SIZE as u64).max(1);
@@ -502,6 +516,7 @@ impl<R: Read + Seek> Opener<R> {
     fn seek_plaintext(&mut self, offset: u64) -> Result<()> {
         let g = self.geometry.expect("geometry is computed before seeking");
         self.failure = None;
+        self.past_end = (offset > g.plaintext_len).then_some(offset);
         let target_chunk = (offset / CHUNK_SIZE as u64).min(g.chunks - 1);
         let loaded =
             (self.batch_index..self.batch_index + self.lens.len() as u64).contains(&target_chunk);
@@ -534,15 +549,16 @@ impl<R: Read + Seek> Opener<R> {
 
 impl<R: Read + Seek> Seek for Opener<R> {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        // Taken before measuring: measuring loads the final chunk.
+        let current = self.position();
         let g = self.geometry()?;
         let target = match to {
             SeekFrom::Start(n) => Some(n),
             SeekFrom::End(d) => g.plaintext_len.checked_add_signed(d),
-            SeekFrom::Current(d) => self.position().checked_add_signed(d),
+            SeekFrom::Current(d) => current.checked_add_signed(d),
         }
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek to a negative offset"))?;
         self.seek_plaintext(target)?;
-        // Past the end, report the requested offset, as a file does.
         Ok(target)
     }
 }

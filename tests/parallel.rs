@@ -151,3 +151,23 @@ fn parallel_opening_refuses_what_sequential_opening_refuses() {
         );
     }
 }
+
+#[test]
+fn a_failed_length_check_keeps_failing_the_same_way() {
+    use std::io::{Cursor, Seek, SeekFrom};
+    let id = Identity::generate();
+    let file = seal(&id, &data(3 * CHUNK + 10), 1, 4096);
+    let cut = file[..file.len() - 5].to_vec();
+    let mut o = Opener::new(Cursor::new(cut), std::slice::from_ref(&id)).unwrap();
+    for _ in 0..2 {
+        assert!(matches!(
+            o.plaintext_len(),
+            Err(Error::Payload(PayloadError::Truncated { .. }))
+        ));
+        let e = Error::from_io(o.seek(SeekFrom::Start(10)).unwrap_err());
+        assert!(
+            matches!(e, Error::Payload(PayloadError::Truncated { .. })),
+            "{e:?}"
+        );
+    }
+}

@@ -50,6 +50,10 @@ enum Command {
         /// Output file (written under a temporary name, renamed on success). Default: stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Threads for sealing. Default: all cores for input files above
+        /// 4 MB, else 1 (live capture from a pipe stays chunk by chunk).
+        #[arg(long)]
+        threads: Option<usize>,
         /// Input file. Default: stdin.
         input: Option<PathBuf>,
     },
@@ -65,6 +69,10 @@ enum Command {
         /// whole file authenticates). Default: stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Threads for decryption. Default: all cores for input files above
+        /// 4 MB, else 1.
+        #[arg(long)]
+        threads: Option<usize>,
         /// Input file. Default: stdin.
         input: Option<PathBuf>,
     },
@@ -99,14 +107,16 @@ fn main() -> ExitCode {
             recipients,
             recipients_files,
             output,
+            threads,
             input,
-        } => commands::seal(&recipients, &recipients_files, output, input),
+        } => commands::seal(&recipients, &recipients_files, output, threads, input),
         Command::Open {
             identities,
             passphrase,
             output,
+            threads,
             input,
-        } => commands::open(&identities, passphrase, output, input),
+        } => commands::open(&identities, passphrase, output, threads, input),
         Command::Inspect { json, file } => commands::inspect(&file, json),
         Command::Recover {
             identities,
