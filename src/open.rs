@@ -2,6 +2,7 @@
 //! bytes, with seeking by plaintext offset.
 
 use std::io::{self, Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use zeroize::Zeroize;
 
@@ -11,7 +12,9 @@ use crate::input::Source;
 use crate::keys::Identity;
 use crate::passphrase::{Passphrase, DEFAULT_MAX_WORK_FACTOR};
 use crate::primitives::{FileKey, TAG_LEN};
-use crate::stream::{PayloadKey, CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, PAYLOAD_NONCE_SIZE};
+use crate::stream::{
+    batch_slots, for_each_slot, PayloadKey, CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, PAYLOAD_NONCE_SIZE,
+};
 
 /// What can unlock a header.
 pub(crate) enum Keys<'a> {
@@ -51,11 +54,18 @@ pub(crate) enum Keys<'a> {
 pub struct Opener<R> {
     source: Source<R>,
     key: PayloadKey,
-    /// One sealed chunk; after decryption its plaintext is at the front.
-    chunk: Box<[u8; ENCRYPTED_CHUNK_SIZE]>,
-    /// Index of the chunk in `chunk` (or the next one to load when empty).
-    chunk_index: u64,
-    plain_len: usize,
+    /// Slots of one sealed chunk each; after decryption a chunk's plaintext
+    /// is at the front of its slot. One slot unless several threads are used.
+    buf: Box<[u8]>,
+    threads: usize,
+    /// Chunk index of slot 0 of the loaded batch.
+    batch_index: u64,
+    /// Plaintext length of each authenticated slot of the batch.
+    lens: Vec<usize>,
+    /// Per-slot result of the parallel non-final attempt.
+    opened: Vec<AtomicBool>,
+    /// The slot being read, and the read position inside it.
+    slot: usize,
     pos: usize,
     /// The final chunk has been authenticated: after it comes the end.
     final_seen: bool,
@@ -67,6 +77,12 @@ pub struct Opener<R> {
     /// Set on the first seek: where the file starts in the source and its
     /// authenticated plaintext length.
     geometry: Option<Geometry>,
+    /// Where the file starts in the source, learnt once: after the first
+    /// measurement has moved the source, its position no longer tells.
+    file_start: Option<u64>,
+    /// A position past the end requested by a seek (reads there return 0),
+    /// kept so the position reads back exactly as it was set.
+    past_end: Option<u64>,
 }
 
 #[derive(Clone, Copy)]
@@ -167,15 +183,20 @@ impl<R: Read> Opener<R> {
         Ok(Opener {
             source,
             key: PayloadKey::derive(&file_key, &nonce),
-            chunk: Box::new([0u8; ENCRYPTED_CHUNK_SIZE]),
-            chunk_index: 0,
-            plain_len: 0,
+            buf: vec![0u8; ENCRYPTED_CHUNK_SIZE].into_boxed_slice(),
+            threads: 1,
+            batch_index: 0,
+            lens: Vec::with_capacity(1),
+            opened: vec![AtomicBool::new(false)],
+            slot: 0,
             pos: 0,
             final_seen: false,
             failure: None,
             header_len: header.len() as u64,
             stanza_count: header.stanzas.len(),
             geometry: None,
+            file_start: None,
+            past_end: None,
         })
     }
 
@@ -216,94 +237,171 @@ impl<R: Read> Opener<R> {
         self.source.is_armored()
     }
 
+    /// Decrypts batches of chunks on `threads` threads (for bulk export of
+    /// large files; results are identical). Takes effect at the next chunk
+    /// boundary.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// let id = callseal::Identity::generate();
+    /// let mut s = callseal::Sealer::new(&[id.recipient()], Vec::new())?;
+    /// s.write_all(&vec![9u8; 2_000_000])?;
+    /// let file = s.finish()?;
+    /// let mut out = Vec::new();
+    /// callseal::Opener::new(file.as_slice(), &[id])?.with_threads(2).read_to_end(&mut out)?;
+    /// assert_eq!(out, vec![9u8; 2_000_000]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
     /// Plaintext bytes authenticated and returned (or skipped) so far.
     pub(crate) fn position(&self) -> u64 {
-        self.chunk_index * CHUNK_SIZE as u64 + self.pos as u64
+        if let Some(offset) = self.past_end {
+            return offset;
+        }
+        (self.batch_index + self.slot as u64) * CHUNK_SIZE as u64 + self.pos as u64
     }
 
     /// The authenticated plaintext of the current chunk not yet consumed.
     /// Empty means: call [`Opener::advance`].
     pub(crate) fn available(&self) -> &[u8] {
-        &self.chunk[self.pos..self.plain_len]
+        match self.lens.get(self.slot) {
+            Some(&len) => {
+                let base = self.slot * ENCRYPTED_CHUNK_SIZE;
+                &self.buf[base + self.pos..base + len]
+            }
+            None => &[],
+        }
     }
 
     /// Marks `n` bytes of [`Opener::available`] as consumed.
     pub(crate) fn consume(&mut self, n: usize) {
-        self.pos = (self.pos + n).min(self.plain_len);
+        let len = self.lens.get(self.slot).copied().unwrap_or(0);
+        self.pos = (self.pos + n).min(len);
     }
 
-    /// Loads and authenticates the next chunk. `Ok(false)` at the
-    /// authenticated end of the file.
+    /// Moves to the next authenticated chunk, loading and authenticating a
+    /// new batch when needed. `Ok(false)` at the authenticated end.
     pub(crate) fn advance(&mut self) -> Result<bool> {
         debug_assert!(self.available().is_empty());
-        if let Some(failure) = self.failure {
-            return Err(match failure {
-                Failure::Payload(p) => Error::Payload(p),
-                Failure::Io => {
-                    Error::Usage("an earlier read failed; reopen the file to read it again")
-                }
-            });
+        if self.slot + 1 < self.lens.len() {
+            self.slot += 1;
+            self.pos = 0;
+            return Ok(true);
         }
+        self.check_failure()?;
         if self.final_seen {
             return Ok(false);
         }
-        if self.plain_len > 0 {
-            self.chunk_index += 1;
-        }
-        self.plain_len = 0;
+        self.batch_index += self.lens.len() as u64;
+        self.lens.clear();
+        self.slot = 0;
         self.pos = 0;
-        match self.load_chunk() {
-            Ok(()) => Ok(true),
-            Err(Error::Payload(p)) => {
-                self.failure = Some(Failure::Payload(p));
-                Err(Error::Payload(p))
-            }
-            Err(e) => {
-                self.failure = Some(Failure::Io);
-                Err(e)
-            }
+        let slots = batch_slots(self.threads);
+        if let Err(e) = self.load_batch(slots) {
+            self.failure = Some(Failure::Io);
+            return Err(e);
+        }
+        if self.lens.is_empty() {
+            self.check_failure()?;
+        }
+        Ok(true)
+    }
+
+    fn check_failure(&self) -> Result<()> {
+        match self.failure {
+            None => Ok(()),
+            Some(Failure::Payload(p)) => Err(Error::Payload(p)),
+            Some(Failure::Io) => Err(Error::Usage(
+                "an earlier read failed; reopen the file to read it again",
+            )),
         }
     }
 
-    /// Reads chunk `chunk_index` from the source and authenticates it.
+    /// Reads up to `max_slots` chunks starting at chunk `batch_index` and
+    /// authenticates them, recording in `lens` the chunks that may be
+    /// released and in `failure` what stops the stream after them.
     ///
-    /// A short read means this must be the final chunk. A full-size chunk is
-    /// tried as non-final, then as final (a full final chunk is legal).
-    fn load_chunk(&mut self) -> Result<()> {
-        let index = self.chunk_index;
-        let released = index * CHUNK_SIZE as u64;
-        let n = self.source.read_full(&mut self.chunk[..])?;
-        let truncated = |mid_chunk| {
-            Error::Payload(PayloadError::Truncated {
-                authenticated_bytes: released,
-                mid_chunk,
-            })
-        };
+    /// Full-size chunks are first opened as non-final (in parallel). A short
+    /// piece can only be the final chunk. A full chunk that fails as
+    /// non-final is tried as final (a full final chunk is legal); if it is
+    /// final, any byte after it is trailing data. Only I/O errors are
+    /// returned as `Err`.
+    fn load_batch(&mut self, max_slots: usize) -> Result<()> {
+        if self.buf.len() < max_slots * ENCRYPTED_CHUNK_SIZE {
+            self.buf.zeroize();
+            self.buf = vec![0u8; max_slots * ENCRYPTED_CHUNK_SIZE].into_boxed_slice();
+            self.opened = (0..max_slots).map(|_| AtomicBool::new(false)).collect();
+            self.lens.reserve(max_slots);
+        }
+        let n = self
+            .source
+            .read_full(&mut self.buf[..max_slots * ENCRYPTED_CHUNK_SIZE])?;
+        let first = self.batch_index;
+        let released = |i: usize| (first + i as u64) * CHUNK_SIZE as u64;
+        let full = n / ENCRYPTED_CHUNK_SIZE;
+        let rem = n % ENCRYPTED_CHUNK_SIZE;
         if n == 0 {
-            return Err(truncated(false));
+            self.fail(PayloadError::Truncated {
+                authenticated_bytes: released(0),
+                mid_chunk: false,
+            });
+            return Ok(());
         }
-        if n < ENCRYPTED_CHUNK_SIZE {
-            if !self.key.open_in_place(index, true, &mut self.chunk[..n]) {
-                return Err(truncated(true));
+        let (key, opened) = (&self.key, &self.opened);
+        for_each_slot(&mut self.buf, full, self.threads, |i, slot| {
+            opened[i].store(
+                key.open_in_place(first + i as u64, false, slot),
+                Ordering::Relaxed,
+            );
+        });
+        for i in 0..full {
+            if self.opened[i].load(Ordering::Relaxed) {
+                self.lens.push(CHUNK_SIZE);
+                continue;
             }
-            if n == TAG_LEN && index > 0 {
-                return Err(Error::Payload(PayloadError::EmptyFinalChunk));
+            let slot = &mut self.buf[i * ENCRYPTED_CHUNK_SIZE..(i + 1) * ENCRYPTED_CHUNK_SIZE];
+            if !self.key.open_in_place(first + i as u64, true, slot) {
+                self.fail(PayloadError::Tampered {
+                    chunk: first + i as u64,
+                });
+                return Ok(());
             }
+            self.lens.push(CHUNK_SIZE);
             self.final_seen = true;
-        } else if self.key.open_in_place(index, false, &mut self.chunk[..]) {
-            // A non-final chunk: more must follow.
-        } else if self.key.open_in_place(index, true, &mut self.chunk[..]) {
-            self.final_seen = true;
-            // Release this chunk, but report any byte after it once it is read.
-            let mut probe = [0u8; 1];
-            if self.source.read_full(&mut probe)? > 0 {
-                self.failure = Some(Failure::Payload(PayloadError::TrailingData));
+            // Release this final chunk, but report any byte after it.
+            let more = i + 1 < full || rem > 0 || self.source.read_full(&mut [0u8; 1])? > 0;
+            if more {
+                self.fail(PayloadError::TrailingData);
             }
-        } else {
-            return Err(Error::Payload(PayloadError::Tampered { chunk: index }));
+            return Ok(());
         }
-        self.plain_len = n - TAG_LEN;
+        if rem > 0 {
+            let base = full * ENCRYPTED_CHUNK_SIZE;
+            let index = first + full as u64;
+            if !self
+                .key
+                .open_in_place(index, true, &mut self.buf[base..base + rem])
+            {
+                self.fail(PayloadError::Truncated {
+                    authenticated_bytes: released(full),
+                    mid_chunk: true,
+                });
+            } else if rem == TAG_LEN && index > 0 {
+                self.fail(PayloadError::EmptyFinalChunk);
+            } else {
+                self.lens.push(rem - TAG_LEN);
+                self.final_seen = true;
+            }
+        }
         Ok(())
+    }
+
+    fn fail(&mut self, p: PayloadError) {
+        self.failure = Some(Failure::Payload(p));
     }
 }
 
@@ -366,27 +464,27 @@ impl<R: Read + Seek> Opener<R> {
     }
 
     fn measure(&mut self) -> Result<Geometry> {
-        let file_start = self.source.file_start()?;
+        let file_start = match self.file_start {
+            Some(start) => start,
+            None => *self.file_start.insert(self.source.file_start()?),
+        };
         let file_len = self.source.file_len(file_start)?;
         let payload = file_len.saturating_sub(self.payload_start());
         let chunks = payload.div_ceil(ENCRYPTED_CHUNK_SIZE as u64).max(1);
         let last_len = (payload - (chunks - 1) * ENCRYPTED_CHUNK_SIZE as u64) as usize;
         let authenticated_bytes = (chunks - 1) * CHUNK_SIZE as u64;
-        self.plain_len = 0;
+        self.lens.clear();
+        self.slot = 0;
         self.pos = 0;
         self.final_seen = false;
-        self.chunk_index = chunks - 1;
+        self.batch_index = chunks - 1;
         // Authenticate the last chunk as final before trusting any length.
         self.source.seek_to(
             file_start,
             self.payload_start() + (chunks - 1) * ENCRYPTED_CHUNK_SIZE as u64,
         )?;
-        let n = self.source.read_full(&mut self.chunk[..last_len])?;
-        if n != last_len
-            || !self
-                .key
-                .open_in_place(chunks - 1, true, &mut self.chunk[..n])
-        {
+        let n = self.source.read_full(&mut self.buf[..last_len])?;
+        if n != last_len || !self.key.open_in_place(chunks - 1, true, &mut self.buf[..n]) {
             let mid_chunk = last_len > 0 && last_len < ENCRYPTED_CHUNK_SIZE;
             return Err(Error::Payload(PayloadError::Truncated {
                 authenticated_bytes,
@@ -396,11 +494,13 @@ impl<R: Read + Seek> Opener<R> {
         if n == TAG_LEN && chunks > 1 {
             return Err(Error::Payload(PayloadError::EmptyFinalChunk));
         }
-        self.plain_len = n - TAG_LEN;
+        // Leave the final chunk loaded: a seek near the end needs no
+        // second decryption.
+        self.lens.push(n - TAG_LEN);
         self.final_seen = true;
         let geometry = Geometry {
             file_start,
-            plaintext_len: authenticated_bytes + self.plain_len as u64,
+            plaintext_len: authenticated_bytes + (n - TAG_LEN) as u64,
             chunks,
         };
         self.geometry = Some(geometry);
@@ -416,46 +516,56 @@ impl<R: Read + Seek> Opener<R> {
     fn seek_plaintext(&mut self, offset: u64) -> Result<()> {
         let g = self.geometry.expect("geometry is computed before seeking");
         self.failure = None;
+        self.past_end = (offset > g.plaintext_len).then_some(offset);
         let target_chunk = (offset / CHUNK_SIZE as u64).min(g.chunks - 1);
-        let loaded = self.plain_len > 0 && self.chunk_index == target_chunk;
-        if !loaded {
-            self.chunk_index = target_chunk;
-            self.plain_len = 0;
+        let loaded =
+            (self.batch_index..self.batch_index + self.lens.len() as u64).contains(&target_chunk);
+        if loaded {
+            self.slot = (target_chunk - self.batch_index) as usize;
+        } else {
+            self.batch_index = target_chunk;
+            self.lens.clear();
+            self.slot = 0;
             self.final_seen = false;
             let at = self.payload_start() + target_chunk * ENCRYPTED_CHUNK_SIZE as u64;
-            self.source.seek_to(g.file_start, at)?;
-            if let Err(e) = self.load_chunk() {
-                self.failure = Some(match e {
-                    Error::Payload(p) => Failure::Payload(p),
-                    _ => Failure::Io,
-                });
+            let loaded = self
+                .source
+                .seek_to(g.file_start, at)
+                .and_then(|()| self.load_batch(1));
+            if let Err(e) = loaded {
+                self.failure = Some(Failure::Io);
                 return Err(e);
+            }
+            if self.lens.is_empty() {
+                self.check_failure()?;
             }
         }
         // Offsets past the end read as end of file.
-        self.pos = (offset - target_chunk * CHUNK_SIZE as u64).min(self.plain_len as u64) as usize;
+        let len = self.lens[self.slot] as u64;
+        self.pos = (offset - target_chunk * CHUNK_SIZE as u64).min(len) as usize;
         Ok(())
     }
 }
 
 impl<R: Read + Seek> Seek for Opener<R> {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        // Taken before measuring: measuring loads the final chunk.
+        let current = self.position();
         let g = self.geometry()?;
         let target = match to {
             SeekFrom::Start(n) => Some(n),
             SeekFrom::End(d) => g.plaintext_len.checked_add_signed(d),
-            SeekFrom::Current(d) => self.position().checked_add_signed(d),
+            SeekFrom::Current(d) => current.checked_add_signed(d),
         }
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek to a negative offset"))?;
         self.seek_plaintext(target)?;
-        // Past the end, report the requested offset, as a file does.
         Ok(target)
     }
 }
 
 impl<R> Drop for Opener<R> {
     fn drop(&mut self) {
-        self.chunk.zeroize();
+        self.buf.zeroize();
     }
 }
 
@@ -464,7 +574,7 @@ impl<R> std::fmt::Debug for Opener<R> {
         f.debug_struct("Opener")
             .field("header_len", &self.header_len)
             .field("stanza_count", &self.stanza_count)
-            .field("chunk_index", &self.chunk_index)
+            .field("batch_index", &self.batch_index)
             .finish_non_exhaustive()
     }
 }

@@ -7,8 +7,10 @@ use zeroize::Zeroize;
 use crate::error::{Error, Result};
 use crate::format::write_header;
 use crate::keys::Recipient;
-use crate::primitives::{fill_random, new_file_key};
-use crate::stream::{PayloadKey, CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, PAYLOAD_NONCE_SIZE};
+use crate::primitives::{fill_random, new_file_key, TAG_LEN};
+use crate::stream::{
+    batch_slots, for_each_slot, PayloadKey, CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, PAYLOAD_NONCE_SIZE,
+};
 
 /// Seals everything written to it into an age v1 file on `sink`.
 ///
@@ -38,9 +40,16 @@ use crate::stream::{PayloadKey, CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, PAYLOAD_NONCE_
 pub struct Sealer<W: Write> {
     sink: Option<W>,
     key: PayloadKey,
-    /// Plaintext of the current chunk, then room for its tag.
-    chunk: Box<[u8; ENCRYPTED_CHUNK_SIZE]>,
+    /// `slots` chunk slots of `ENCRYPTED_CHUNK_SIZE` bytes, each holding a
+    /// chunk's plaintext and then room for its tag. One slot unless the
+    /// sealer was built for several threads.
+    buf: Box<[u8]>,
+    slots: usize,
+    threads: usize,
+    /// The slot being filled and its fill level; earlier slots are full.
+    slot: usize,
     filled: usize,
+    /// Chunk counter of slot 0.
     counter: u64,
     /// Set when a sink write failed: the file on the sink is incomplete and
     /// further writes would leave a gap, so they are refused.
@@ -58,7 +67,32 @@ impl<W: Write> Sealer<W> {
     /// use callseal::{Error, Sealer};
     /// assert!(matches!(Sealer::new(&[], Vec::new()), Err(Error::NoRecipients)));
     /// ```
-    pub fn new(recipients: &[Recipient], mut sink: W) -> Result<Sealer<W>> {
+    pub fn new(recipients: &[Recipient], sink: W) -> Result<Sealer<W>> {
+        Sealer::with_threads(recipients, sink, 1)
+    }
+
+    /// Like [`Sealer::new`], sealing batches of chunks on `threads` threads
+    /// (for archive migration and bulk export; the output is the same valid
+    /// age file). With more than one thread, chunks reach the sink in
+    /// batches of `threads * 8` chunks rather than one by one, so use a
+    /// single thread for live capture.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// let id = callseal::Identity::generate();
+    /// let mut sealer = callseal::Sealer::with_threads(&[id.recipient()], Vec::new(), 2)?;
+    /// sealer.write_all(&vec![3u8; 3_000_000])?;
+    /// let file = sealer.finish()?;
+    /// let mut back = Vec::new();
+    /// callseal::Opener::new(file.as_slice(), &[id])?.read_to_end(&mut back)?;
+    /// assert_eq!(back, vec![3u8; 3_000_000]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_threads(
+        recipients: &[Recipient],
+        mut sink: W,
+        threads: usize,
+    ) -> Result<Sealer<W>> {
         if recipients.is_empty() {
             return Err(Error::NoRecipients);
         }
@@ -72,10 +106,15 @@ impl<W: Write> Sealer<W> {
         fill_random(&mut nonce);
         start.extend_from_slice(&nonce);
         sink.write_all(&start)?;
+        let threads = threads.max(1);
+        let slots = batch_slots(threads);
         Ok(Sealer {
             sink: Some(sink),
             key: PayloadKey::derive(&file_key, &nonce),
-            chunk: Box::new([0u8; ENCRYPTED_CHUNK_SIZE]),
+            buf: vec![0u8; slots * ENCRYPTED_CHUNK_SIZE].into_boxed_slice(),
+            slots,
+            threads,
+            slot: 0,
             filled: 0,
             counter: 0,
             broken: false,
@@ -93,7 +132,7 @@ impl<W: Write> Sealer<W> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn plaintext_len(&self) -> u64 {
-        self.counter * CHUNK_SIZE as u64 + self.filled as u64
+        (self.counter + self.slot as u64) * CHUNK_SIZE as u64 + self.filled as u64
     }
 
     /// The sink, for inspection (say, to fsync a file between chunks).
@@ -155,17 +194,22 @@ impl<W: Write> Sealer<W> {
         Ok(())
     }
 
-    /// Seals the buffered chunk in place and writes it to the sink.
+    /// Seals the buffered slots in place (the last one final if `last`) and
+    /// writes them to the sink with one `write_all`.
     fn seal_and_emit(&mut self, last: bool) -> io::Result<()> {
-        let len = self
-            .key
-            .seal_in_place(self.counter, last, &mut self.chunk[..], self.filled);
+        let (key, counter, last_slot, filled) = (&self.key, self.counter, self.slot, self.filled);
+        for_each_slot(&mut self.buf, last_slot + 1, self.threads, |i, slot| {
+            let len = if i == last_slot { filled } else { CHUNK_SIZE };
+            key.seal_in_place(counter + i as u64, last && i == last_slot, slot, len);
+        });
+        let sealed_len = last_slot * ENCRYPTED_CHUNK_SIZE + filled + TAG_LEN;
         let sink = self.sink.as_mut().expect("present until finish");
-        if let Err(e) = sink.write_all(&self.chunk[..len]) {
+        if let Err(e) = sink.write_all(&self.buf[..sealed_len]) {
             self.broken = true;
             return Err(e);
         }
-        self.counter += 1;
+        self.counter += last_slot as u64 + 1;
+        self.slot = 0;
         self.filled = 0;
         Ok(())
     }
@@ -178,10 +222,16 @@ impl<W: Write> Write for Sealer<W> {
         while !data.is_empty() {
             // A full chunk is sealed only once we know more data follows it.
             if self.filled == CHUNK_SIZE {
-                self.seal_and_emit(false)?;
+                if self.slot + 1 < self.slots {
+                    self.slot += 1;
+                    self.filled = 0;
+                } else {
+                    self.seal_and_emit(false)?;
+                }
             }
             let n = data.len().min(CHUNK_SIZE - self.filled);
-            self.chunk[self.filled..self.filled + n].copy_from_slice(&data[..n]);
+            let at = self.slot * ENCRYPTED_CHUNK_SIZE + self.filled;
+            self.buf[at..at + n].copy_from_slice(&data[..n]);
             self.filled += n;
             data = &data[n..];
         }
@@ -198,7 +248,7 @@ impl<W: Write> Write for Sealer<W> {
 impl<W: Write> Drop for Sealer<W> {
     fn drop(&mut self) {
         // Unsent plaintext must not linger in freed memory.
-        self.chunk[..self.filled].zeroize();
+        self.buf[..self.slot * ENCRYPTED_CHUNK_SIZE + self.filled].zeroize();
     }
 }
 

@@ -118,3 +118,44 @@ mod tests {
         assert!(buf[..100].iter().all(|&b| b == 0x55));
     }
 }
+
+/// Runs `work` over `slots` (equal-size pieces of `buf`, one sealed chunk
+/// each) on up to `threads` threads; slot `i` is given its index. Chunks
+/// are independent (the nonce is the counter), so any split is valid.
+pub(crate) fn for_each_slot<F>(buf: &mut [u8], slots: usize, threads: usize, work: F)
+where
+    F: Fn(usize, &mut [u8]) + Sync,
+{
+    let slot_size = ENCRYPTED_CHUNK_SIZE;
+    let used = &mut buf[..slots * slot_size];
+    if threads <= 1 || slots <= 1 {
+        for (i, slot) in used.chunks_mut(slot_size).enumerate() {
+            work(i, slot);
+        }
+        return;
+    }
+    let per_thread = slots.div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (t, group) in used.chunks_mut(per_thread * slot_size).enumerate() {
+            let work = &work;
+            scope.spawn(move || {
+                for (j, slot) in group.chunks_mut(slot_size).enumerate() {
+                    work(t * per_thread + j, slot);
+                }
+            });
+        }
+    });
+}
+
+/// Slots per thread in a parallel batch: 512 KiB of plaintext per thread
+/// keeps thread start-up cost under 1% of the sealing work.
+pub(crate) const SLOTS_PER_THREAD: usize = 8;
+
+/// Slots in a batch for `threads` threads (1 for the sequential path).
+pub(crate) fn batch_slots(threads: usize) -> usize {
+    if threads <= 1 {
+        1
+    } else {
+        threads * SLOTS_PER_THREAD
+    }
+}

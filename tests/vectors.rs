@@ -112,7 +112,7 @@ fn outcome_of(err: &Error) -> &'static str {
 }
 
 /// Runs one vector: the outcome reached and the hash of what was released.
-fn run(v: &Vector) -> (String, String, String) {
+fn run(v: &Vector, threads: usize) -> (String, String, String) {
     let identities: Vec<Identity> = v
         .identities
         .iter()
@@ -125,7 +125,8 @@ fn run(v: &Vector) -> (String, String, String) {
     let mut released = Vec::new();
     let (outcome, detail) = match opened {
         Err(e) => (outcome_of(&e).to_string(), e.to_string()),
-        Ok(mut opener) => {
+        Ok(opener) => {
+            let mut opener = opener.with_threads(threads);
             let mut buf = [0u8; 8192];
             loop {
                 match opener.read(&mut buf) {
@@ -170,7 +171,13 @@ fn c2sp_age_vectors() {
                 continue;
             }
         };
-        let (outcome, hash, detail) = run(&v);
+        let (outcome, hash, detail) = run(&v, 1);
+        // The parallel batch path must reach exactly the same outcome and
+        // release exactly the same bytes.
+        let (outcome_parallel, hash_parallel, _) = run(&v, 2);
+        if (&outcome_parallel, &hash_parallel) != (&outcome, &hash) {
+            failures.push(format!("{name}: 2 threads gave {outcome_parallel:?} / {hash_parallel}, 1 thread {outcome:?} / {hash}"));
+        }
         let entry = tally.entry(v.expect.clone()).or_default();
         entry.1 += 1;
         let hash_ok = v.payload.as_ref().is_none_or(|p| *p == hash);

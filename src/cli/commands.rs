@@ -12,14 +12,15 @@ use crate::audio::{OpenAudioArgs, SealAudioArgs};
 use crate::files::{input, open_file, CliResult, Output};
 use crate::keys::{load_all, read_passphrase};
 
-/// Copy buffer: one chunk, so each read feeds the sealer a whole chunk.
-const COPY_BUF: usize = 64 * 1024;
+/// Copy buffer: whole chunks, so each read feeds the sealer whole chunks.
+const COPY_BUF: usize = 1 << 20;
 
 /// `callseal seal`.
 pub fn seal(
     recipients: &[String],
     files: &[PathBuf],
     output: Option<PathBuf>,
+    threads: Option<usize>,
     input_path: Option<PathBuf>,
     audio: &SealAudioArgs,
 ) -> CliResult {
@@ -27,9 +28,10 @@ pub fn seal(
     if audio.is_active() {
         return crate::audio::seal(&recipients, audio, output, input_path);
     }
+    let threads = threads.unwrap_or_else(|| default_threads(input_path.as_deref()));
     let mut source = input(input_path.as_deref())?;
     let out = Output::new(output, 0o644, Some("ciphertext"))?;
-    let mut sealer = Sealer::new(&recipients, out).map_err(|e| e.to_string())?;
+    let mut sealer = Sealer::with_threads(&recipients, out, threads).map_err(|e| e.to_string())?;
     copy(&mut source, &mut sealer, "input")?;
     let out = sealer.finish().map_err(|e| e.to_string())?;
     out.commit()
@@ -58,12 +60,14 @@ pub fn open(
     identity_files: &[PathBuf],
     passphrase: bool,
     output: Option<PathBuf>,
+    threads: Option<usize>,
     input_path: Option<PathBuf>,
     audio: &OpenAudioArgs,
 ) -> CliResult {
     if !audio.raw {
         return crate::audio::open(identity_files, passphrase, audio, output, input_path);
     }
+    let threads = threads.unwrap_or_else(|| default_threads(input_path.as_deref()));
     let source = input(input_path.as_deref())?;
     let mut opener = if passphrase {
         let p = read_passphrase("Passphrase: ")?;
@@ -71,10 +75,27 @@ pub fn open(
     } else {
         Opener::new(source, &load_all(identity_files)?)
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .with_threads(threads);
     let mut out = Output::new(output, 0o600, None)?;
     copy(&mut opener, &mut out, "sealed file")?;
     out.commit()
+}
+
+/// Input files above this size are processed on all cores by default.
+const PARALLEL_THRESHOLD: u64 = 4 << 20;
+
+/// All cores for a large regular input file; one thread otherwise (a pipe
+/// may be a live capture, which must reach the sink chunk by chunk).
+fn default_threads(input: Option<&Path>) -> usize {
+    let large = input
+        .and_then(|p| std::fs::metadata(p).ok())
+        .is_some_and(|m| m.is_file() && m.len() > PARALLEL_THRESHOLD);
+    if large {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        1
+    }
 }
 
 /// Copies `from` to `to`, turning errors into one line. Buffer wiped after.

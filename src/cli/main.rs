@@ -51,6 +51,10 @@ enum Command {
         /// Output file (written under a temporary name, renamed on success). Default: stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Threads for sealing. Default: all cores for input files above
+        /// 4 MB, else 1 (live capture from a pipe stays chunk by chunk).
+        #[arg(long)]
+        threads: Option<usize>,
         /// Input file. Default: stdin.
         input: Option<PathBuf>,
         #[command(flatten)]
@@ -68,6 +72,10 @@ enum Command {
         /// whole file authenticates). Default: stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Threads for decryption. Default: all cores for input files above
+        /// 4 MB, else 1.
+        #[arg(long)]
+        threads: Option<usize>,
         /// Input file. Default: stdin.
         input: Option<PathBuf>,
         #[command(flatten)]
@@ -108,16 +116,25 @@ fn main() -> ExitCode {
             recipients,
             recipients_files,
             output,
+            threads,
             input,
             audio,
-        } => commands::seal(&recipients, &recipients_files, output, input, &audio),
+        } => commands::seal(
+            &recipients,
+            &recipients_files,
+            output,
+            threads,
+            input,
+            &audio,
+        ),
         Command::Open {
             identities,
             passphrase,
             output,
+            threads,
             input,
             audio,
-        } => commands::open(&identities, passphrase, output, input, &audio),
+        } => commands::open(&identities, passphrase, output, threads, input, &audio),
         Command::Inspect {
             json,
             identities,
