@@ -41,6 +41,8 @@ mod atomic_file;
 /// Recording-aware sealing: WAV/MP3 capture, playable open, clips, recovery, metadata.
 pub mod audio;
 mod error;
+/// The C ABI behind `include/callseal.h` (see `docs/using-from-c.md`).
+pub mod ffi;
 mod format;
 mod identity_file;
 mod input;
@@ -52,8 +54,6 @@ mod primitives;
 mod recover;
 mod seal;
 pub mod stream;
-/// The C ABI behind `include/callseal.h` (see `docs/using-from-c.md`).
-pub mod ffi;
 
 pub use armor::armor;
 pub use atomic_file::AtomicFile;
