@@ -320,9 +320,6 @@ proptest! {
         let data = content(len, seed);
         let file = seal(&id, &data);
         let mut opener = Opener::new(Cursor::new(file), std::slice::from_ref(&id)).unwrap();
-        // Measure first: the first seek of an unmeasured opener loses the
-        // current position (known bug, `bug_first_seek_loses_position`).
-        prop_assert_eq!(opener.plaintext_len().unwrap(), len as u64);
         let mut pos: u64 = 0;
         let mut buf = Vec::new();
         for (kind, at, read_len, length_first) in ops {
@@ -331,10 +328,6 @@ proptest! {
             }
             // Targets range over [0, len + 10], reached three ways.
             let target = at.index(len + 11) as u64;
-            // After a seek past the end, the engine's idea of the current
-            // position is the known bug shown by
-            // `bug_stream_position_after_seek_past_end`; seek absolutely then.
-            let kind = if pos > len as u64 && kind >= 2 { 0 } else { kind };
             let from = match kind {
                 0 => SeekFrom::Start(target),
                 1 => SeekFrom::End(target as i64 - len as i64),
@@ -495,18 +488,11 @@ fn seek_before_start_is_refused() {
     assert_eq!(tail, data[69_990..]);
 }
 
-/// KNOWN ENGINE BUG (src/open.rs, `impl Seek for Opener`, `seek` and
-/// `seek_plaintext`): `seek` to an offset past the end returns the requested
-/// offset ("as a file does"), but the opener keeps the position clamped to
-/// the plaintext length, so `stream_position()` (= `seek(Current(0))`)
-/// disagrees with the value `seek` just returned, and `SeekFrom::Current(d)`
-/// is then relative to the end instead of the requested offset (here
-/// `Current(-1)` lands on 9 instead of 19). A `std::fs::File` reports 20.
-/// Ignored so CI stays green until the engine is fixed; run with
-/// `cargo test --test properties -- --ignored`.
+/// Regression: `seek` past the end returns the requested offset, and the
+/// position reads back as that offset (as a file's does), so `Current` is
+/// relative to it.
 #[test]
-#[ignore = "KNOWN ENGINE BUG: position after a seek past the end is clamped (src/open.rs seek)"]
-fn bug_stream_position_after_seek_past_end() {
+fn stream_position_after_seek_past_end_is_the_requested_offset() {
     let id = Identity::generate();
     let file = seal(&id, b"0123456789");
     let mut opener = Opener::new(Cursor::new(file), std::slice::from_ref(&id)).unwrap();
@@ -519,22 +505,10 @@ fn bug_stream_position_after_seek_past_end() {
     assert_eq!(opener.seek(SeekFrom::Current(-1)).unwrap(), 19);
 }
 
-/// KNOWN ENGINE BUG (src/open.rs, `impl Seek for Opener::seek`): the first
-/// seek on an opener that has not measured the file yet calls `geometry()`,
-/// which loads the final chunk and moves the position to its start, *before*
-/// `SeekFrom::Current` is resolved against `self.position()`. So
-/// `seek(Current(d))` (and `stream_position()`) on a fresh or partly read
-/// opener is relative to the start of the last chunk: here, after reading 4
-/// bytes of a 10-byte file, `stream_position()` returns 0 and the next read
-/// re-delivers bytes already read. (`plaintext_len()` does it right: it
-/// saves the position before measuring.) Fix: in `seek`, take
-/// `let current = self.position();` before `self.geometry()?` and use it
-/// for `SeekFrom::Current`.
-/// Ignored so CI stays green until the engine is fixed; run with
-/// `cargo test --test properties -- --ignored`.
+/// Regression: the first seek measures the file (loading its final chunk);
+/// `SeekFrom::Current` must still be relative to where reading had got to.
 #[test]
-#[ignore = "KNOWN ENGINE BUG: first seek(Current) of an unmeasured opener is relative to the last chunk (src/open.rs seek)"]
-fn bug_first_seek_loses_position() {
+fn first_seek_keeps_the_read_position() {
     let id = Identity::generate();
     let file = seal(&id, b"0123456789");
     let mut opener = Opener::new(Cursor::new(file), std::slice::from_ref(&id)).unwrap();
