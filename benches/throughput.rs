@@ -16,6 +16,11 @@ fn sizes() -> Vec<usize> {
     s
 }
 
+/// All cores, as the CLI uses for large files.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 fn seal(c: &mut Criterion) {
     let id = callseal::Identity::generate();
     let recipients = [id.recipient()];
@@ -40,6 +45,11 @@ fn seal(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("age-crate", size), &plain, |b, p| {
             b.iter(|| age_seal(&age_recipients, p))
         });
+        group.bench_with_input(
+            BenchmarkId::new("callseal-parallel", size),
+            &plain,
+            |b, p| b.iter(|| callseal_seal_threads(&recipients, p, threads())),
+        );
     }
     group.finish();
 }
@@ -69,6 +79,13 @@ fn open(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("age-crate", size), |b| {
             b.iter(|| age_open(&age_id, &sealed, &mut buf))
+        });
+        group.bench_function(BenchmarkId::new("callseal-parallel", size), |b| {
+            b.iter(|| {
+                let opener =
+                    callseal::Opener::new(sealed.as_slice(), std::slice::from_ref(&id)).unwrap();
+                drain(opener.with_threads(threads()), &mut buf)
+            })
         });
     }
     group.finish();

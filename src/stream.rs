@@ -92,32 +92,6 @@ pub fn chunk_count(plaintext_len: u64) -> u64 {
     plaintext_len.div_ceil(CHUNK_SIZE as u64).max(1)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nonce_layout_matches_the_spec() {
-        let n = chunk_nonce(0x0102, true);
-        assert_eq!(n.as_slice(), &[0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 1]);
-    }
-
-    #[test]
-    fn sealed_chunk_opens_only_with_its_counter_and_flag() {
-        let key = PayloadKey::derive(&[1; 16], &[2; 16]);
-        let mut buf = vec![0u8; 100 + TAG_LEN];
-        buf[..100].fill(0x55);
-        let n = key.seal_in_place(5, false, &mut buf, 100);
-        let sealed = buf.clone();
-        for (counter, last) in [(4, false), (5, true), (6, false)] {
-            let mut copy = sealed.clone();
-            assert!(!key.open_in_place(counter, last, &mut copy[..n]));
-            assert_eq!(copy, sealed, "a failed open must not touch the buffer");
-        }
-        assert!(key.open_in_place(5, false, &mut buf[..n]));
-        assert!(buf[..100].iter().all(|&b| b == 0x55));
-    }
-}
 
 /// Runs `work` over `slots` (equal-size pieces of `buf`, one sealed chunk
 /// each) on up to `threads` threads; slot `i` is given its index. Chunks
@@ -157,5 +131,32 @@ pub(crate) fn batch_slots(threads: usize) -> usize {
         1
     } else {
         threads * SLOTS_PER_THREAD
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonce_layout_matches_the_spec() {
+        let n = chunk_nonce(0x0102, true);
+        assert_eq!(n.as_slice(), &[0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 1]);
+    }
+
+    #[test]
+    fn sealed_chunk_opens_only_with_its_counter_and_flag() {
+        let key = PayloadKey::derive(&[1; 16], &[2; 16]);
+        let mut buf = vec![0u8; 100 + TAG_LEN];
+        buf[..100].fill(0x55);
+        let n = key.seal_in_place(5, false, &mut buf, 100);
+        let sealed = buf.clone();
+        for (counter, last) in [(4, false), (5, true), (6, false)] {
+            let mut copy = sealed.clone();
+            assert!(!key.open_in_place(counter, last, &mut copy[..n]));
+            assert_eq!(copy, sealed, "a failed open must not touch the buffer");
+        }
+        assert!(key.open_in_place(5, false, &mut buf[..n]));
+        assert!(buf[..100].iter().all(|&b| b == 0x55));
     }
 }

@@ -30,6 +30,17 @@ pub fn callseal_seal(recipients: &[callseal::Recipient], plain: &[u8]) -> usize 
     plain.len()
 }
 
+pub fn callseal_seal_threads(
+    recipients: &[callseal::Recipient],
+    plain: &[u8],
+    threads: usize,
+) -> usize {
+    let mut s = Sealer::with_threads(recipients, std::io::sink(), threads).unwrap();
+    s.write_all(plain).unwrap();
+    s.finish().unwrap();
+    plain.len()
+}
+
 pub fn callseal_seal_to_vec(recipients: &[callseal::Recipient], plain: &[u8]) -> Vec<u8> {
     let mut s = Sealer::new(
         recipients,
@@ -94,6 +105,12 @@ pub fn age_open(id: &age::x25519::Identity, sealed: &[u8], buf: &mut [u8]) -> us
 /// framing, no copies.
 pub struct RawCipher {
     aead: ChaCha20Poly1305,
+}
+
+impl Default for RawCipher {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl RawCipher {
