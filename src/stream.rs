@@ -92,7 +92,6 @@ pub fn chunk_count(plaintext_len: u64) -> u64 {
     plaintext_len.div_ceil(CHUNK_SIZE as u64).max(1)
 }
 
-
 /// Runs `work` over `slots` (equal-size pieces of `buf`, one sealed chunk
 /// each) on up to `threads` threads; slot `i` is given its index. Chunks
 /// are independent (the nonce is the counter), so any split is valid.
