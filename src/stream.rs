@@ -109,13 +109,21 @@ where
     }
     let per_thread = slots.div_ceil(threads);
     std::thread::scope(|scope| {
-        for (t, group) in used.chunks_mut(per_thread * slot_size).enumerate() {
+        let mut groups = used.chunks_mut(per_thread * slot_size).enumerate();
+        // The calling thread takes the first group itself instead of idling.
+        let first = groups.next();
+        for (t, group) in groups {
             let work = &work;
             scope.spawn(move || {
                 for (j, slot) in group.chunks_mut(slot_size).enumerate() {
                     work(t * per_thread + j, slot);
                 }
             });
+        }
+        if let Some((_, group)) = first {
+            for (j, slot) in group.chunks_mut(slot_size).enumerate() {
+                work(j, slot);
+            }
         }
     });
 }
