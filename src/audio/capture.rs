@@ -39,6 +39,9 @@ impl SyncData for AtomicFile {
     }
 }
 
+/// How often to sync, and the sink's sync function.
+type SyncPolicy<W> = Option<(u64, fn(&W) -> io::Result<()>)>;
+
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     Pcm(PcmFormat),
@@ -81,7 +84,7 @@ pub struct CaptureWriter<W: Write> {
     kind: Kind,
     header: Vec<u8>,
     emitted_chunks: u64,
-    sync: Option<(u64, fn(&W) -> io::Result<()>)>,
+    sync: SyncPolicy<W>,
     scratch: Vec<u8>,
 }
 

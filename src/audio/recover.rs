@@ -117,7 +117,7 @@ pub fn recover_playable<R: Read + Seek, W: Write>(
     };
     // A whole recording that needs no fixing is copied as it is.
     let untouched = recovery.complete
-        && info.wav.as_ref().is_none_or(|w| !w.has_placeholder_sizes())
+        && !info.wav.as_ref().is_some_and(|w| w.has_placeholder_sizes())
         && end == authenticated;
     let (prefix, skip, end) = if untouched {
         (Vec::new(), 0, authenticated)
