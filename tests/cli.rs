@@ -26,9 +26,17 @@ fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("callseal runs");
-    // A command that fails before reading stdin closes it early; that is fine.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
+    // Feed stdin from a thread while stdout is drained, or both pipes fill
+    // and the two processes wait on each other. A command that fails before
+    // reading stdin closes it early; that is fine.
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    output
 }
 
 fn stdout(o: &Output) -> String {

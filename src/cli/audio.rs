@@ -228,6 +228,7 @@ pub fn open(
     passphrase: bool,
     args: &OpenAudioArgs,
     output: Option<PathBuf>,
+    threads: usize,
     input_path: Option<PathBuf>,
 ) -> CliResult {
     let source = io::BufReader::new(seekable_input(input_path.as_deref())?);
@@ -237,7 +238,8 @@ pub fn open(
     } else {
         Opener::new(source, &load_all(identity_files)?)
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .with_threads(threads);
     let clipping = args.from.is_some() || args.to.is_some();
     if opener.is_armored() {
         if clipping || args.expect_call_id.is_some() {

@@ -64,10 +64,17 @@ pub fn open(
     input_path: Option<PathBuf>,
     audio: &OpenAudioArgs,
 ) -> CliResult {
-    if !audio.raw {
-        return crate::audio::open(identity_files, passphrase, audio, output, input_path);
-    }
     let threads = threads.unwrap_or_else(|| default_threads(input_path.as_deref()));
+    if !audio.raw {
+        return crate::audio::open(
+            identity_files,
+            passphrase,
+            audio,
+            output,
+            threads,
+            input_path,
+        );
+    }
     let source = input(input_path.as_deref())?;
     let mut opener = if passphrase {
         let p = read_passphrase("Passphrase: ")?;
