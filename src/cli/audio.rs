@@ -16,7 +16,7 @@ use clap::Args;
 use zeroize::Zeroize;
 
 use crate::files::{input, open_file, CliResult, Output};
-use crate::keys::{load_all, read_passphrase};
+use crate::keys::load_all;
 
 /// Read size while capturing: at least stdin's 8 KiB buffer, so reads bypass
 /// it and at most one read (8 KiB) is ever outside the sealer.
@@ -232,14 +232,7 @@ pub fn open(
     input_path: Option<PathBuf>,
 ) -> CliResult {
     let source = io::BufReader::new(seekable_input(input_path.as_deref())?);
-    let opener = if passphrase {
-        let p = read_passphrase("Passphrase: ")?;
-        Opener::with_passphrase(source, &p)
-    } else {
-        Opener::new(source, &load_all(identity_files)?)
-    }
-    .map_err(|e| e.to_string())?
-    .with_threads(threads);
+    let opener = crate::commands::unlock(source, identity_files, passphrase, threads)?;
     let clipping = args.from.is_some() || args.to.is_some();
     if opener.is_armored() {
         if clipping || args.expect_call_id.is_some() {

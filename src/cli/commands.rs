@@ -76,17 +76,27 @@ pub fn open(
         );
     }
     let source = input(input_path.as_deref())?;
-    let mut opener = if passphrase {
+    let mut opener = unlock(source, identity_files, passphrase, threads)?;
+    let mut out = Output::new(output, 0o600, None)?;
+    copy(&mut opener, &mut out, "sealed file")?;
+    out.commit()
+}
+
+/// Reads the header of `source` and unlocks it with the identity files, or
+/// with a passphrase asked for when `passphrase` is set.
+pub fn unlock<R: Read>(
+    source: R,
+    identity_files: &[PathBuf],
+    passphrase: bool,
+    threads: usize,
+) -> CliResult<Opener<R>> {
+    let opener = if passphrase {
         let p = read_passphrase("Passphrase: ")?;
         Opener::with_passphrase(source, &p)
     } else {
         Opener::new(source, &load_all(identity_files)?)
-    }
-    .map_err(|e| e.to_string())?
-    .with_threads(threads);
-    let mut out = Output::new(output, 0o600, None)?;
-    copy(&mut opener, &mut out, "sealed file")?;
-    out.commit()
+    };
+    Ok(opener.map_err(|e| e.to_string())?.with_threads(threads))
 }
 
 /// Input files above this size are processed on all cores by default.
