@@ -108,6 +108,29 @@ step_show "C tests with AddressSanitizer + UBSan (leak detection on)" \
   env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   "$WORK/test_asan" "$WORK"
 
+echo "== C audio tests"
+ATESTS=(tests/c/test_audio.c tests/c/common.c)
+step "C audio tests build (gcc ${CSTRICT[*]})" \
+  gcc "${CSTRICT[@]}" -Iinclude "${ATESTS[@]}" "$REL/libcallseal.a" "${LIBS[@]}" -o "$WORK/audio_static"
+step_show "C audio tests, static library" "$WORK/audio_static" "$WORK"
+step "C audio tests build against the shared library (clang)" \
+  clang "${CSTRICT[@]}" -Iinclude "${ATESTS[@]}" -L"$REL" -lcallseal -lpthread -o "$WORK/audio_shared"
+audio_shared_run() {
+  mkdir -p "$WORK/so"
+  cp "$REL/libcallseal.so" "$WORK/so/$(readelf -d "$REL/libcallseal.so" | sed -n 's/.*soname: \[\(.*\)\]/\1/p')"
+  LD_LIBRARY_PATH="$WORK/so" "$WORK/audio_shared" "$WORK"
+}
+step_show "C audio tests, shared library" audio_shared_run
+step_show "C audio tests under valgrind (--error-exitcode=1 --leak-check=full)" \
+  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+  "$WORK/audio_static" "$WORK"
+step "C audio tests build with -fsanitize=address,undefined" \
+  gcc "${CSTRICT[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+  -Iinclude "${ATESTS[@]}" "$REL/libcallseal.a" "${LIBS[@]}" -o "$WORK/audio_asan"
+step_show "C audio tests with AddressSanitizer + UBSan (leak detection on)" \
+  env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  "$WORK/audio_asan" "$WORK"
+
 echo "== capture simulator"
 step "capture_sim builds" make capture-sim
 step_show "capture_sim: 8 calls x 30 s, every file verified" "$REL/capture_sim" -n 8 -t 30 -d "$WORK"

@@ -75,6 +75,26 @@
 #define CALLSEAL_RECIPIENT_BUF_LEN 63
 
 /**
+ * A recording sealed as it is captured (opaque): a WAV (16-bit PCM, G.711
+ * mu-law or A-law; mono, or stereo with the caller on the left channel and
+ * the agent on the right) or an MP3 frame stream, with sealed call
+ * metadata. Made by a `callseal_capture_new_*` function, fed with
+ * `callseal_capture_write` or `callseal_capture_write_legs`, completed by
+ * `callseal_capture_finish` (or dropped by `callseal_capture_abort`), and
+ * always released with `callseal_capture_free`.
+ *
+ * A WAV is written with streaming placeholder sizes and nothing is ever
+ * rewritten; `callseal_open_playable_path` puts the real sizes back. A
+ * capture killed at any moment leaves every emitted 64 KiB chunk behind,
+ * which `callseal_recover_playable_path` turns into a playable file.
+ *
+ * A capture may be used from any thread, but from one thread at a time.
+ * Distinct captures share nothing and may be used from different threads
+ * at once. Buffered plaintext is wiped when it is freed.
+ */
+typedef struct callseal_capture callseal_capture;
+
+/**
  * A decrypting reader over one sealed file (opaque). Made by
  * `callseal_opener_new_path`, read with `callseal_opener_read`, positioned
  * with `callseal_opener_seek`, released with `callseal_opener_free`.
@@ -85,6 +105,17 @@
  * when freed.
  */
 typedef struct callseal_opener callseal_opener;
+
+/**
+ * What a sealed recording is (opaque): its kind, format, duration and
+ * sealed call metadata. Made by `callseal_recording_info_path`, read with
+ * the `callseal_recording_info_*` getters, released with
+ * `callseal_recording_info_free`.
+ *
+ * It holds no key and no audio, only the metadata. It may be used from
+ * any thread, but from one thread at a time.
+ */
+typedef struct callseal_recording_info callseal_recording_info;
 
 /**
  * An encrypting writer for one recording (opaque). Made by
@@ -109,6 +140,11 @@ typedef struct callseal_sealer callseal_sealer;
 typedef int32_t callseal_status;
 
 /**
+ * How captured PCM samples are encoded (`callseal_capture_new_pcm_*`).
+ */
+typedef int32_t callseal_encoding;
+
+/**
  * A sink for sealed bytes, called by the library from inside
  * `callseal_sealer_new_callback`, `callseal_sealer_write`,
  * `callseal_sealer_finish` and `callseal_recover_path`, on the thread
@@ -120,6 +156,57 @@ typedef int32_t callseal_status;
  * the handle that invoked it.
  */
 typedef int (*callseal_write_fn)(void *userdata, const uint8_t *buf, size_t len);
+
+/**
+ * What kind of recording a sealed file holds.
+ */
+typedef int32_t callseal_recording_kind;
+
+/**
+ * What `callseal_recover_playable_path` salvaged.
+ */
+typedef struct callseal_audio_recovery {
+    /**
+     * What the recording was: a `CALLSEAL_RECORDING_*` value (other
+     * recordings are recovered byte for byte).
+     */
+    callseal_recording_kind kind;
+    /**
+     * Bytes written to the output file.
+     */
+    uint64_t written_bytes;
+    /**
+     * Audio bytes in the output (WAV samples, or MP3 frames without tags).
+     */
+    uint64_t audio_bytes;
+    /**
+     * Authenticated bytes left out to end on a whole sample frame or MP3
+     * frame.
+     */
+    uint64_t discarded_bytes;
+    /**
+     * Playing time recovered in milliseconds (rounded down), or -1 when
+     * the format does not say it.
+     */
+    int64_t duration_ms;
+    /**
+     * Upper bound on the playing time lost at the end in milliseconds
+     * (rounded up): 0 for a whole file, about one 64 KiB chunk of audio
+     * for a crashed capture; -1 when the format does not say it.
+     */
+    int64_t max_lost_ms;
+    /**
+     * True when the file was whole: its final chunk authenticated.
+     */
+    bool complete;
+    /**
+     * Why reading stopped early: `CALLSEAL_OK` for a whole file,
+     * `CALLSEAL_E_PAYLOAD_TRUNCATED` for the expected capture crash, or
+     * `CALLSEAL_E_PAYLOAD_TAMPERED` / `CALLSEAL_E_PAYLOAD_INVALID` for a
+     * damaged file.
+     */
+    callseal_status stopped_by;
+} callseal_audio_recovery;
 
 /**
  * What `callseal_recover_path` salvaged.
@@ -187,6 +274,36 @@ typedef struct callseal_inspection {
      */
     bool armored;
 } callseal_inspection;
+
+/**
+ * 16-bit signed little-endian linear PCM (WAV format tag 1).
+ */
+#define CALLSEAL_ENCODING_S16 0
+
+/**
+ * G.711 mu-law, 8 bits per sample (WAV format tag 7).
+ */
+#define CALLSEAL_ENCODING_MULAW 1
+
+/**
+ * G.711 A-law, 8 bits per sample (WAV format tag 6).
+ */
+#define CALLSEAL_ENCODING_ALAW 2
+
+/**
+ * A RIFF/WAVE file.
+ */
+#define CALLSEAL_RECORDING_WAV 0
+
+/**
+ * An MP3 frame stream (optionally after ID3v2 tags).
+ */
+#define CALLSEAL_RECORDING_MP3 1
+
+/**
+ * Anything else: opened and recovered byte for byte.
+ */
+#define CALLSEAL_RECORDING_OTHER 2
 
 /**
  * The last chunk is shorter than a full chunk, so it can only be a final
@@ -303,6 +420,13 @@ typedef struct callseal_inspection {
  */
 #define CALLSEAL_E_PAYLOAD_INVALID 42
 
+/**
+ * The recording's sealed `call_id` metadata is not the one the caller
+ * expected, or it has none: a recording swapped under another call's name.
+ * Nothing was written.
+ */
+#define CALLSEAL_E_CALL_ID_MISMATCH 50
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -334,6 +458,595 @@ const char *callseal_status_str(callseal_status status);
  * `buf` must be NULL or valid for writes of `cap` bytes.
  */
 size_t callseal_last_error(char *buf, size_t cap);
+
+/**
+ * Starts a WAV recording sealed to the file at `path` for the
+ * `n_recipients` recipients (`age1...` strings) in `recipients`:
+ * `sample_rate` Hz (1000 to 384000), `channels` 1 or 2 (caller left,
+ * agent right), samples encoded as `encoding` (a `CALLSEAL_ENCODING_*`
+ * value), with the `n_meta` metadata pairs `meta_keys[i]` =
+ * `meta_values[i]` sealed in the WAV header (a `call_id` key is what
+ * `callseal_open_playable_path` can check). Keys must be non-empty UTF-8
+ * without NUL, `=` or newline; the encoded metadata at most 16 KiB; a
+ * repeated key keeps its last value. `meta_keys` and `meta_values` may be
+ * NULL when `n_meta` is 0.
+ *
+ * The file is written under a temporary name beside `path` (mode 0644
+ * before the umask) and renamed onto `path` by `callseal_capture_finish`,
+ * so `path` only ever holds a complete recording. The temporary file is
+ * removed by `callseal_capture_abort`, by a failed finish and by
+ * `callseal_capture_free` before finish. The age header is written before
+ * this returns.
+ *
+ * On success `*out` owns a new capture, to be released with
+ * `callseal_capture_free`. The strings are not kept. Any thread.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: `*out` was set.
+ * - `CALLSEAL_E_NULL_ARG`: `recipients`, one of its elements, `path`,
+ *   `out`, or (with `n_meta > 0`) `meta_keys`, `meta_values` or one of
+ *   their elements is NULL.
+ * - `CALLSEAL_E_NO_RECIPIENTS`: `n_recipients` is 0.
+ * - `CALLSEAL_E_INVALID_RECIPIENT`: a recipient is not a valid `age1...`
+ *   key.
+ * - `CALLSEAL_E_INVALID_ARG`: an unknown `encoding`, a sample rate or
+ *   channel count out of range, an invalid metadata key or value,
+ *   metadata over 16 KiB, or an impossibly large count.
+ * - `CALLSEAL_E_IO`: the temporary file could not be created or written.
+ * - `CALLSEAL_E_PANIC`: internal bug.
+ *
+ * # Safety
+ * `recipients` must be NULL or point to `n_recipients` pointers, each NULL
+ * or a NUL-terminated string; `meta_keys` and `meta_values` likewise with
+ * `n_meta`; `path` NULL or a NUL-terminated string; `out` NULL or valid for
+ * writing one pointer.
+ */
+callseal_status callseal_capture_new_pcm_path(const char *const *recipients,
+                                              size_t n_recipients,
+                                              const char *path,
+                                              uint32_t sample_rate,
+                                              uint16_t channels,
+                                              callseal_encoding encoding,
+                                              const char *const *meta_keys,
+                                              const char *const *meta_values,
+                                              size_t n_meta,
+                                              struct callseal_capture **out);
+
+/**
+ * Starts a WAV recording, as `callseal_capture_new_pcm_path` does, whose
+ * sealed bytes are handed to `write` (with `userdata`) as they are
+ * produced: the age header during this call, then one 64 KiB sealed chunk
+ * at a time from the writes, and the final chunk from
+ * `callseal_capture_finish`. A recording is only complete once finish has
+ * returned `CALLSEAL_OK`. `userdata` is passed through untouched and must
+ * stay valid while the capture can call `write`.
+ *
+ * On success `*out` owns a new capture, to be released with
+ * `callseal_capture_free`. Any thread.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: `*out` was set.
+ * - `CALLSEAL_E_NULL_ARG`: `recipients`, one of its elements, `write`,
+ *   `out`, or (with `n_meta > 0`) `meta_keys`, `meta_values` or one of
+ *   their elements is NULL (`userdata` may be NULL).
+ * - `CALLSEAL_E_NO_RECIPIENTS`, `CALLSEAL_E_INVALID_RECIPIENT`,
+ *   `CALLSEAL_E_INVALID_ARG`: as for `callseal_capture_new_pcm_path`.
+ * - `CALLSEAL_E_IO`: `write` returned an errno for the header.
+ * - `CALLSEAL_E_PANIC`: internal bug.
+ *
+ * # Safety
+ * As for `callseal_capture_new_pcm_path`; `write` must follow the
+ * `callseal_write_fn` contract.
+ */
+callseal_status callseal_capture_new_pcm_callback(const char *const *recipients,
+                                                  size_t n_recipients,
+                                                  callseal_write_fn write,
+                                                  void *userdata,
+                                                  uint32_t sample_rate,
+                                                  uint16_t channels,
+                                                  callseal_encoding encoding,
+                                                  const char *const *meta_keys,
+                                                  const char *const *meta_values,
+                                                  size_t n_meta,
+                                                  struct callseal_capture **out);
+
+/**
+ * Starts an MP3 recording sealed to the file at `path`: the metadata goes
+ * first as an ID3v2 tag (none when `n_meta` is 0), then the frame stream
+ * as it is written with `callseal_capture_write`. The encoder must not
+ * write a Xing/LAME VBR tag at close (that seeks back): use CBR and
+ * `lame_set_bWriteVbrTag(gfp, 0)`. Path handling, ownership and metadata
+ * rules as for `callseal_capture_new_pcm_path`. Any thread.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: `*out` was set.
+ * - `CALLSEAL_E_NULL_ARG`: `recipients`, one of its elements, `path`,
+ *   `out`, or (with `n_meta > 0`) `meta_keys`, `meta_values` or one of
+ *   their elements is NULL.
+ * - `CALLSEAL_E_NO_RECIPIENTS`: `n_recipients` is 0.
+ * - `CALLSEAL_E_INVALID_RECIPIENT`: a recipient is not a valid `age1...`
+ *   key.
+ * - `CALLSEAL_E_INVALID_ARG`: an invalid metadata key or value, metadata
+ *   over 16 KiB, or an impossibly large count.
+ * - `CALLSEAL_E_IO`: the temporary file could not be created or written.
+ * - `CALLSEAL_E_PANIC`: internal bug.
+ *
+ * # Safety
+ * As for `callseal_capture_new_pcm_path`.
+ */
+callseal_status callseal_capture_new_mp3_path(const char *const *recipients,
+                                              size_t n_recipients,
+                                              const char *path,
+                                              const char *const *meta_keys,
+                                              const char *const *meta_values,
+                                              size_t n_meta,
+                                              struct callseal_capture **out);
+
+/**
+ * Starts an MP3 recording, as `callseal_capture_new_mp3_path` does, whose
+ * sealed bytes go to `write` (with `userdata`) as for
+ * `callseal_capture_new_pcm_callback`. Any thread.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: `*out` was set.
+ * - `CALLSEAL_E_NULL_ARG`: `recipients`, one of its elements, `write`,
+ *   `out`, or (with `n_meta > 0`) `meta_keys`, `meta_values` or one of
+ *   their elements is NULL (`userdata` may be NULL).
+ * - `CALLSEAL_E_NO_RECIPIENTS`, `CALLSEAL_E_INVALID_RECIPIENT`,
+ *   `CALLSEAL_E_INVALID_ARG`: as for `callseal_capture_new_mp3_path`.
+ * - `CALLSEAL_E_IO`: `write` returned an errno for the header.
+ * - `CALLSEAL_E_PANIC`: internal bug.
+ *
+ * # Safety
+ * As for `callseal_capture_new_pcm_callback`.
+ */
+callseal_status callseal_capture_new_mp3_callback(const char *const *recipients,
+                                                  size_t n_recipients,
+                                                  callseal_write_fn write,
+                                                  void *userdata,
+                                                  const char *const *meta_keys,
+                                                  const char *const *meta_values,
+                                                  size_t n_meta,
+                                                  struct callseal_capture **out);
+
+/**
+ * Appends `len` bytes of audio at `frames`: for a WAV recording a whole
+ * number of sample frames (all channels interleaved; a 20 ms frame of
+ * 8 kHz 16-bit mono is 320 bytes), for MP3 any bytes of the frame stream.
+ * Each time a 64 KiB chunk fills it is sealed, written to the sink and
+ * flushed (and synced as `callseal_capture_set_fsync_every` asks). `len`
+ * may be 0 (`frames` must still not be NULL).
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: all `len` bytes were accepted.
+ * - `CALLSEAL_E_NULL_ARG`: `capture` or `frames` is NULL.
+ * - `CALLSEAL_E_USAGE`: `len` is not a whole number of sample frames
+ *   (nothing was written); or the capture was finished, aborted or
+ *   poisoned, or an earlier write to its sink failed.
+ * - `CALLSEAL_E_INVALID_ARG`: `len` is impossibly large.
+ * - `CALLSEAL_E_IO`: writing, flushing or syncing the sink failed; later
+ *   writes and finish return `CALLSEAL_E_USAGE` or `CALLSEAL_E_IO`.
+ * - `CALLSEAL_E_PANIC`: internal bug; the capture is now poisoned.
+ *
+ * # Safety
+ * `capture` must be NULL or a live capture not in use by another thread;
+ * `frames` NULL or valid for reads of `len` bytes.
+ */
+callseal_status callseal_capture_write(struct callseal_capture *capture,
+                                       const uint8_t *frames,
+                                       size_t len);
+
+/**
+ * Appends `len_each` bytes of each leg of a stereo WAV recording,
+ * interleaved: `caller` on the left channel, `agent` on the right. Both
+ * legs hold the same whole number of samples (2 bytes each for S16, 1 for
+ * G.711).
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: both legs were accepted.
+ * - `CALLSEAL_E_NULL_ARG`: `capture`, `caller` or `agent` is NULL.
+ * - `CALLSEAL_E_USAGE`: the recording is not stereo PCM, `len_each` is
+ *   not a whole number of samples (nothing was written); or the capture
+ *   was finished, aborted or poisoned, or an earlier write failed.
+ * - `CALLSEAL_E_INVALID_ARG`: `len_each` is impossibly large.
+ * - `CALLSEAL_E_IO`: writing, flushing or syncing the sink failed.
+ * - `CALLSEAL_E_PANIC`: internal bug; the capture is now poisoned.
+ *
+ * # Safety
+ * `capture` must be NULL or a live capture not in use by another thread;
+ * `caller` and `agent` NULL or valid for reads of `len_each` bytes.
+ */
+callseal_status callseal_capture_write_legs(struct callseal_capture *capture,
+                                            const uint8_t *caller,
+                                            const uint8_t *agent,
+                                            size_t len_each);
+
+/**
+ * Syncs the file to stable storage (`fdatasync`) after every `chunks`
+ * sealed 64 KiB chunks, and at finish: at most `chunks` x 64 KiB of the
+ * recording then sits unsynced in the page cache. 0 turns it off (the
+ * default; finish always syncs a path sink). Path sinks only.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: the policy is set for the following writes.
+ * - `CALLSEAL_E_NULL_ARG`: `capture` is NULL.
+ * - `CALLSEAL_E_USAGE`: the capture writes to a callback (the callback's
+ *   owner decides about durability), or it was finished, aborted or
+ *   poisoned.
+ * - `CALLSEAL_E_PANIC`: internal bug; the capture is now poisoned.
+ *
+ * # Safety
+ * `capture` must be NULL or a live capture not in use by another thread.
+ */
+callseal_status callseal_capture_set_fsync_every(struct callseal_capture *capture, uint32_t chunks);
+
+/**
+ * Seals the final chunk, flushes the sink and completes the recording: a
+ * path sink is synced and renamed onto its final name. Only after
+ * `CALLSEAL_OK` here does the recording open as complete. The capture
+ * must still be freed.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: the recording is complete.
+ * - `CALLSEAL_E_NULL_ARG`: `capture` is NULL.
+ * - `CALLSEAL_E_USAGE`: already finished, aborted or poisoned; or an
+ *   earlier write to the sink failed (a path sink's temporary file is
+ *   then removed).
+ * - `CALLSEAL_E_IO`: writing, syncing or renaming failed. The recording
+ *   is incomplete (a path sink's temporary file is removed) and later
+ *   calls return `CALLSEAL_E_USAGE`.
+ * - `CALLSEAL_E_PANIC`: internal bug; the capture is now poisoned.
+ *
+ * # Safety
+ * `capture` must be NULL or a live capture not in use by another thread.
+ */
+callseal_status callseal_capture_finish(struct callseal_capture *capture);
+
+/**
+ * Abandons the recording: buffered audio is wiped and nothing more is
+ * written. A path sink's temporary file is removed (the final path is left
+ * as it was); a callback sink has received only whole, non-final chunks.
+ * The capture must still be freed.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: the recording was abandoned.
+ * - `CALLSEAL_E_NULL_ARG`: `capture` is NULL.
+ * - `CALLSEAL_E_USAGE`: already finished, aborted or poisoned, or a finish
+ *   failed.
+ * - `CALLSEAL_E_PANIC`: internal bug; the capture is now poisoned.
+ *
+ * # Safety
+ * `capture` must be NULL or a live capture not in use by another thread.
+ */
+callseal_status callseal_capture_abort(struct callseal_capture *capture);
+
+/**
+ * Releases a capture. Freeing one that was not finished abandons its
+ * recording, as `callseal_capture_abort` does. NULL is a no-op. Never
+ * fails.
+ *
+ * # Safety
+ * `capture` must be NULL or a live capture not in use by another thread;
+ * it must not be used, or freed again, afterwards.
+ */
+void callseal_capture_free(struct callseal_capture *capture);
+
+/**
+ * Opens the sealed recording at `in_path` with `identities` (identity-file
+ * text, as for `callseal_opener_new_path`) and writes it to `out_path` as
+ * a playable file: a WAV captured with placeholder sizes gets its RIFF and
+ * data sizes from the authenticated length (the final chunk is verified
+ * first); any other plaintext (MP3, a finished WAV, other bytes) is
+ * written as it is. An ASCII-armored file is decrypted as it is (no
+ * sizes are patched, and `expect_call_id` must be NULL).
+ *
+ * When `expect_call_id` is not NULL the recording's sealed `call_id`
+ * metadata must equal it, or nothing is written: this catches a
+ * recording swapped under another call's name.
+ *
+ * `out_path` is written under a temporary name beside it (mode 0600
+ * before the umask) and renamed into place only when the whole recording
+ * authenticated: on any failure nothing appears at `out_path`. Any thread.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: `out_path` holds the playable recording.
+ * - `CALLSEAL_E_NULL_ARG`: `identities`, `in_path` or `out_path` is NULL.
+ * - `CALLSEAL_E_INVALID_IDENTITY`: the identity text is not valid.
+ * - `CALLSEAL_E_INVALID_ARG`: `expect_call_id` is not UTF-8.
+ * - `CALLSEAL_E_CALL_ID_MISMATCH`: the sealed call id differs from
+ *   `expect_call_id`, or the recording has none.
+ * - `CALLSEAL_E_USAGE`: `expect_call_id` was given for an armored file.
+ * - `CALLSEAL_E_IO`: reading `in_path` or writing `out_path` failed.
+ * - `CALLSEAL_E_ARMOR`, `CALLSEAL_E_HEADER`, `CALLSEAL_E_NO_MATCH`,
+ *   `CALLSEAL_E_HEADER_MAC`: the header cannot be opened.
+ * - `CALLSEAL_E_PAYLOAD_TRUNCATED`, `CALLSEAL_E_PAYLOAD_TAMPERED`,
+ *   `CALLSEAL_E_PAYLOAD_INVALID`: the payload does not authenticate (use
+ *   `callseal_recover_playable_path` for a truncated capture).
+ * - `CALLSEAL_E_PANIC`: internal bug.
+ *
+ * # Safety
+ * `identities`, `in_path`, `out_path` must be NULL or NUL-terminated
+ * strings; `expect_call_id` NULL or a NUL-terminated string.
+ */
+callseal_status callseal_open_playable_path(const char *identities,
+                                            const char *in_path,
+                                            const char *out_path,
+                                            const char *expect_call_id);
+
+/**
+ * Writes the part of the sealed recording at `in_path` between `from_ms`
+ * and `to_ms` milliseconds (`to_ms == -1`: to the end) to `out_path` as a
+ * playable file of the same format, and sets `*span_start_ms` and
+ * `*span_end_ms` to the times the clip actually covers (rounded down to
+ * the millisecond).
+ *
+ * A WAV is cut at whole sample frames (`from_ms x rate` rounded down),
+ * keeping its format and metadata chunks with sizes for the clip; an MP3
+ * keeps the ID3v2 tag and the whole frames from the one holding `from_ms`
+ * up to the one holding `to_ms` (which is left out: the clip ends on the
+ * frame boundary at or before `to_ms`). Times past the end are clamped to it. Only
+ * the first chunk, the final chunk (authenticated first) and the chunks
+ * under the clip are decrypted. `out_path` appears only on success, as
+ * for `callseal_open_playable_path`. Any thread.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: `out_path` holds the clip; the spans were set.
+ * - `CALLSEAL_E_NULL_ARG`: `identities`, `in_path`, `out_path`,
+ *   `span_start_ms` or `span_end_ms` is NULL.
+ * - `CALLSEAL_E_INVALID_ARG`: `to_ms` is below -1, or below `from_ms`.
+ * - `CALLSEAL_E_INVALID_IDENTITY`: the identity text is not valid.
+ * - `CALLSEAL_E_USAGE`: the recording is neither WAV nor MP3, or the file
+ *   is ASCII-armored (no seeking).
+ * - `CALLSEAL_E_IO`: reading `in_path` or writing `out_path` failed.
+ * - `CALLSEAL_E_ARMOR`, `CALLSEAL_E_HEADER`, `CALLSEAL_E_NO_MATCH`,
+ *   `CALLSEAL_E_HEADER_MAC`: the header cannot be opened.
+ * - `CALLSEAL_E_PAYLOAD_TRUNCATED`, `CALLSEAL_E_PAYLOAD_TAMPERED`,
+ *   `CALLSEAL_E_PAYLOAD_INVALID`: a chunk read does not authenticate.
+ * - `CALLSEAL_E_PANIC`: internal bug.
+ *
+ * # Safety
+ * `identities`, `in_path`, `out_path` must be NULL or NUL-terminated
+ * strings; `span_start_ms` and `span_end_ms` NULL or valid for writing one
+ * `uint64_t`.
+ */
+callseal_status callseal_open_clip_path(const char *identities,
+                                        const char *in_path,
+                                        uint64_t from_ms,
+                                        int64_t to_ms,
+                                        const char *out_path,
+                                        uint64_t *span_start_ms,
+                                        uint64_t *span_end_ms);
+
+/**
+ * Describes the sealed recording at `in_path`, opened with `identities`
+ * (identity-file text): only the first chunk is decrypted for the kind,
+ * format and metadata, and the final chunk for the duration. The duration
+ * is unknown (-1) when the length cannot be authenticated (an armored
+ * file, or a capture still being written or cut short: see
+ * `callseal_opener_plaintext_size` for why) or the format does not say it.
+ *
+ * On success `*out` owns a new info handle, to be released with
+ * `callseal_recording_info_free`. Any thread.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: `*out` was set.
+ * - `CALLSEAL_E_NULL_ARG`: `identities`, `in_path` or `out` is NULL.
+ * - `CALLSEAL_E_INVALID_IDENTITY`: the identity text is not valid.
+ * - `CALLSEAL_E_IO`: reading `in_path` failed.
+ * - `CALLSEAL_E_ARMOR`, `CALLSEAL_E_HEADER`, `CALLSEAL_E_NO_MATCH`,
+ *   `CALLSEAL_E_HEADER_MAC`: the header cannot be opened.
+ * - `CALLSEAL_E_PAYLOAD_TRUNCATED`, `CALLSEAL_E_PAYLOAD_TAMPERED`,
+ *   `CALLSEAL_E_PAYLOAD_INVALID`: the first chunk does not authenticate.
+ * - `CALLSEAL_E_PANIC`: internal bug.
+ *
+ * # Safety
+ * `identities` and `in_path` must be NULL or NUL-terminated strings; `out`
+ * NULL or valid for writing one pointer.
+ */
+callseal_status callseal_recording_info_path(const char *identities,
+                                             const char *in_path,
+                                             struct callseal_recording_info **out);
+
+/**
+ * Sets `*out` to the recording's kind: a `CALLSEAL_RECORDING_*` value.
+ *
+ * Returns `CALLSEAL_OK`, `CALLSEAL_E_NULL_ARG` (`info` or `out` is NULL),
+ * `CALLSEAL_E_USAGE` (poisoned handle) or `CALLSEAL_E_PANIC`.
+ *
+ * # Safety
+ * `info` must be NULL or a live info handle not in use by another thread;
+ * `out` NULL or valid for writing one `callseal_recording_kind`.
+ */
+callseal_status callseal_recording_info_kind(struct callseal_recording_info *info,
+                                             callseal_recording_kind *out);
+
+/**
+ * Sets `*out` to the sample rate in Hz: from the WAV header, or the first
+ * MP3 frame; 0 for other recordings.
+ *
+ * Returns `CALLSEAL_OK`, `CALLSEAL_E_NULL_ARG` (`info` or `out` is NULL),
+ * `CALLSEAL_E_USAGE` (poisoned handle) or `CALLSEAL_E_PANIC`.
+ *
+ * # Safety
+ * `info` must be NULL or a live info handle not in use by another thread;
+ * `out` NULL or valid for writing one `uint32_t`.
+ */
+callseal_status callseal_recording_info_sample_rate(struct callseal_recording_info *info,
+                                                    uint32_t *out);
+
+/**
+ * Sets `*out` to the WAV channel count (1, or 2 for caller left and agent
+ * right); 0 for MP3 and other recordings.
+ *
+ * Returns `CALLSEAL_OK`, `CALLSEAL_E_NULL_ARG` (`info` or `out` is NULL),
+ * `CALLSEAL_E_USAGE` (poisoned handle) or `CALLSEAL_E_PANIC`.
+ *
+ * # Safety
+ * `info` must be NULL or a live info handle not in use by another thread;
+ * `out` NULL or valid for writing one `uint16_t`.
+ */
+callseal_status callseal_recording_info_channels(struct callseal_recording_info *info,
+                                                 uint16_t *out);
+
+/**
+ * Sets `*out` to the WAV format tag (1 = PCM, 6 = A-law, 7 = mu-law, or
+ * whatever a sealed WAV file says); 0 for MP3 and other recordings.
+ *
+ * Returns `CALLSEAL_OK`, `CALLSEAL_E_NULL_ARG` (`info` or `out` is NULL),
+ * `CALLSEAL_E_USAGE` (poisoned handle) or `CALLSEAL_E_PANIC`.
+ *
+ * # Safety
+ * `info` must be NULL or a live info handle not in use by another thread;
+ * `out` NULL or valid for writing one `uint16_t`.
+ */
+callseal_status callseal_recording_info_format_tag(struct callseal_recording_info *info,
+                                                   uint16_t *out);
+
+/**
+ * Sets `*out` to the encoding of a WAV captured as 16-bit PCM, mu-law or
+ * A-law (a `CALLSEAL_ENCODING_*` value), or -1 when the recording is not
+ * a WAV in one of those encodings.
+ *
+ * Returns `CALLSEAL_OK`, `CALLSEAL_E_NULL_ARG` (`info` or `out` is NULL),
+ * `CALLSEAL_E_USAGE` (poisoned handle) or `CALLSEAL_E_PANIC`.
+ *
+ * # Safety
+ * `info` must be NULL or a live info handle not in use by another thread;
+ * `out` NULL or valid for writing one `callseal_encoding`.
+ */
+callseal_status callseal_recording_info_encoding(struct callseal_recording_info *info,
+                                                 callseal_encoding *out);
+
+/**
+ * Sets `*out` to the first MP3 frame's bitrate in kbit/s; 0 for other
+ * recordings.
+ *
+ * Returns `CALLSEAL_OK`, `CALLSEAL_E_NULL_ARG` (`info` or `out` is NULL),
+ * `CALLSEAL_E_USAGE` (poisoned handle) or `CALLSEAL_E_PANIC`.
+ *
+ * # Safety
+ * `info` must be NULL or a live info handle not in use by another thread;
+ * `out` NULL or valid for writing one `uint32_t`.
+ */
+callseal_status callseal_recording_info_bitrate_kbps(struct callseal_recording_info *info,
+                                                     uint32_t *out);
+
+/**
+ * Sets `*out` to the playing time in milliseconds (rounded down): exact
+ * for WAV, from the first frame's bitrate for MP3 (exact for CBR); -1 when
+ * unknown (see `callseal_recording_info_path`).
+ *
+ * Returns `CALLSEAL_OK`, `CALLSEAL_E_NULL_ARG` (`info` or `out` is NULL),
+ * `CALLSEAL_E_USAGE` (poisoned handle) or `CALLSEAL_E_PANIC`.
+ *
+ * # Safety
+ * `info` must be NULL or a live info handle not in use by another thread;
+ * `out` NULL or valid for writing one `int64_t`.
+ */
+callseal_status callseal_recording_info_duration_ms(struct callseal_recording_info *info,
+                                                    int64_t *out);
+
+/**
+ * Sets `*out` to the number of sealed metadata entries (0 when there are
+ * none), to index with `callseal_recording_info_metadata_key` and
+ * `callseal_recording_info_metadata_value` in the order they were given.
+ *
+ * Returns `CALLSEAL_OK`, `CALLSEAL_E_NULL_ARG` (`info` or `out` is NULL),
+ * `CALLSEAL_E_USAGE` (poisoned handle) or `CALLSEAL_E_PANIC`.
+ *
+ * # Safety
+ * `info` must be NULL or a live info handle not in use by another thread;
+ * `out` NULL or valid for writing one `size_t`.
+ */
+callseal_status callseal_recording_info_metadata_count(struct callseal_recording_info *info,
+                                                       size_t *out);
+
+/**
+ * Copies the key of metadata entry `index` (from 0) into `buf`,
+ * NUL-terminated. Nothing is written unless it fits in `cap` bytes with
+ * its NUL; the detailed message then says how many bytes are needed.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: `buf` holds the key.
+ * - `CALLSEAL_E_NULL_ARG`: `info` or `buf` is NULL.
+ * - `CALLSEAL_E_INVALID_ARG`: `index` is not below the metadata count.
+ * - `CALLSEAL_E_BUFFER_TOO_SMALL`: the key and its NUL exceed `cap`.
+ * - `CALLSEAL_E_USAGE`: the handle is poisoned.
+ * - `CALLSEAL_E_PANIC`: internal bug.
+ *
+ * # Safety
+ * `info` must be NULL or a live info handle not in use by another thread;
+ * `buf` NULL or valid for writes of `cap` bytes.
+ */
+callseal_status callseal_recording_info_metadata_key(struct callseal_recording_info *info,
+                                                     size_t index,
+                                                     char *buf,
+                                                     size_t cap);
+
+/**
+ * Copies the value of metadata entry `index` (from 0) into `buf`,
+ * NUL-terminated, as `callseal_recording_info_metadata_key` does for the
+ * key.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: `buf` holds the value.
+ * - `CALLSEAL_E_NULL_ARG`: `info` or `buf` is NULL.
+ * - `CALLSEAL_E_INVALID_ARG`: `index` is not below the metadata count.
+ * - `CALLSEAL_E_BUFFER_TOO_SMALL`: the value and its NUL exceed `cap`.
+ * - `CALLSEAL_E_USAGE`: the handle is poisoned.
+ * - `CALLSEAL_E_PANIC`: internal bug.
+ *
+ * # Safety
+ * `info` must be NULL or a live info handle not in use by another thread;
+ * `buf` NULL or valid for writes of `cap` bytes.
+ */
+callseal_status callseal_recording_info_metadata_value(struct callseal_recording_info *info,
+                                                       size_t index,
+                                                       char *buf,
+                                                       size_t cap);
+
+/**
+ * Releases an info handle. NULL is a no-op. Never fails.
+ *
+ * # Safety
+ * `info` must be NULL or a live info handle not in use by another thread;
+ * it must not be used, or freed again, afterwards.
+ */
+void callseal_recording_info_free(struct callseal_recording_info *info);
+
+/**
+ * Salvages a sealed recording whose capture died (or any damaged file) as
+ * a playable file at `out_path`: every payload chunk that authenticates,
+ * up to the first that does not, is kept; a WAV gets sizes for what was
+ * recovered, cut to whole sample frames, and an MP3 is cut to whole
+ * frames. Other plaintext is recovered byte for byte. The header must
+ * still open with `identities` (identity-file text): recovery never
+ * weakens authentication.
+ *
+ * `out_path` is written under a temporary name (mode 0600 before the
+ * umask) and renamed into place on success only. A truncated file is a
+ * success here (`complete == false`). `*out` is written only on success.
+ * Any thread.
+ *
+ * Returns:
+ * - `CALLSEAL_OK`: `out_path` holds the recovered recording; `*out` was
+ *   set.
+ * - `CALLSEAL_E_NULL_ARG`: `identities`, `in_path`, `out_path` or `out` is
+ *   NULL.
+ * - `CALLSEAL_E_INVALID_IDENTITY`: the identity text is not valid.
+ * - `CALLSEAL_E_IO`: reading `in_path` or writing `out_path` failed.
+ * - `CALLSEAL_E_ARMOR`, `CALLSEAL_E_HEADER`, `CALLSEAL_E_NO_MATCH`,
+ *   `CALLSEAL_E_HEADER_MAC`: the header cannot be opened.
+ * - `CALLSEAL_E_PANIC`: internal bug.
+ *
+ * # Safety
+ * `identities`, `in_path` and `out_path` must be NULL or NUL-terminated
+ * strings; `out` NULL or valid for writing one `callseal_audio_recovery`.
+ */
+callseal_status callseal_recover_playable_path(const char *identities,
+                                               const char *in_path,
+                                               const char *out_path,
+                                               struct callseal_audio_recovery *out);
 
 /**
  * Generates a new X25519 key pair from the operating system's random

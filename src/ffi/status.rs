@@ -62,6 +62,11 @@ pub const CALLSEAL_E_PAYLOAD_TAMPERED: callseal_status = 41;
 /// chunk, or an empty final chunk after data.
 pub const CALLSEAL_E_PAYLOAD_INVALID: callseal_status = 42;
 
+/// The recording's sealed `call_id` metadata is not the one the caller
+/// expected, or it has none: a recording swapped under another call's name.
+/// Nothing was written.
+pub const CALLSEAL_E_CALL_ID_MISMATCH: callseal_status = 50;
+
 /// The status an engine error maps to. The match is exhaustive on purpose:
 /// a new engine error variant must be given a code here.
 pub(crate) fn status_of(err: &Error) -> callseal_status {
@@ -148,6 +153,10 @@ pub(crate) const ALL: &[(callseal_status, &std::ffi::CStr)] = &[
     (
         CALLSEAL_E_PAYLOAD_INVALID,
         c"CALLSEAL_E_PAYLOAD_INVALID: malformed payload (trailing data or empty final chunk)",
+    ),
+    (
+        CALLSEAL_E_CALL_ID_MISMATCH,
+        c"CALLSEAL_E_CALL_ID_MISMATCH: the sealed call id is not the expected one",
     ),
 ];
 
