@@ -124,6 +124,23 @@ impl PcmFormat {
         self.sample_rate * u32::from(self.block_align())
     }
 
+    /// A checked format: 1 or 2 channels, 1 kHz to 384 kHz.
+    ///
+    /// ```
+    /// use callseal::audio::{Encoding, PcmFormat};
+    /// assert_eq!(PcmFormat::new(8000, 1, Encoding::S16)?, PcmFormat::TELEPHONY);
+    /// assert!(PcmFormat::new(8000, 3, Encoding::MuLaw).is_err());
+    /// # Ok::<(), callseal::Error>(())
+    /// ```
+    pub fn new(sample_rate: u32, channels: u16, encoding: Encoding) -> Result<PcmFormat> {
+        PcmFormat {
+            sample_rate,
+            channels,
+            encoding,
+        }
+        .validate()
+    }
+
     fn validate(self) -> Result<PcmFormat> {
         if !(1..=2).contains(&self.channels) {
             return Err(Error::Usage("channels must be 1 or 2"));

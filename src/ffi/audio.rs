@@ -7,7 +7,6 @@
 //! MP3 framing is written and read by `crate::audio`.
 
 use std::ffi::{c_char, c_void};
-use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::time::Duration;
@@ -18,15 +17,14 @@ use super::boundary::{
     bytes, c_path, c_text, c_text_array, call, call_on, free_handle, into_handle, Failure,
     FfiResult, Handle, Out, StrOut,
 };
-use super::sealer::{callseal_write_fn, CallbackWriter};
+use super::opener::{identities_arg, open_file};
+use super::sealer::{callseal_write_fn, recipients_arg, CallbackWriter};
 use super::status::*;
 use crate::atomic_file::AtomicFile;
 use crate::audio::{
-    open_clip, read_recording_info, recover_playable, CaptureWriter, Metadata, PcmFormat,
+    open_clip, read_recording_info, recover_playable, CaptureWriter, Encoding, Metadata, PcmFormat,
     PlayableReader, RecordingInfo, RecordingKind, SyncData,
 };
-use crate::identity_file::parse_identities;
-use crate::keys::{Identity, Recipient};
 use crate::open::Opener;
 
 /// How captured PCM samples are encoded (`callseal_capture_new_pcm_*`).
@@ -71,25 +69,6 @@ fn millis_up(d: Duration) -> i64 {
 
 // ---- arguments ------------------------------------------------------------
 
-/// Checks the list pointer, then the count, then parses each recipient.
-///
-/// # Safety
-/// As for `c_text_array`.
-unsafe fn recipients_arg(list: *const *const c_char, n: usize) -> FfiResult<Vec<Recipient>> {
-    if list.is_null() {
-        return Err(Failure::null("recipients"));
-    }
-    if n == 0 {
-        return Err(crate::Error::NoRecipients.into());
-    }
-    // SAFETY: same contract as ours.
-    let texts = unsafe { c_text_array(list, n, "recipients", CALLSEAL_E_INVALID_RECIPIENT) }?;
-    texts
-        .iter()
-        .map(|t| t.parse::<Recipient>().map_err(Failure::from))
-        .collect()
-}
-
 /// Builds the metadata from two parallel arrays; both may be NULL when
 /// `n` is 0. A key or value the audio layer refuses is `INVALID_ARG`.
 ///
@@ -118,12 +97,12 @@ unsafe fn metadata_arg(
     Ok(meta)
 }
 
-/// The PCM format, validated by the audio layer's own parser.
+/// The PCM format, validated by the audio layer.
 fn format_arg(rate: u32, channels: u16, encoding: callseal_encoding) -> FfiResult<PcmFormat> {
-    let name = match encoding {
-        CALLSEAL_ENCODING_S16 => "s16",
-        CALLSEAL_ENCODING_MULAW => "ulaw",
-        CALLSEAL_ENCODING_ALAW => "alaw",
+    let encoding = match encoding {
+        CALLSEAL_ENCODING_S16 => Encoding::S16,
+        CALLSEAL_ENCODING_MULAW => Encoding::MuLaw,
+        CALLSEAL_ENCODING_ALAW => Encoding::ALaw,
         other => {
             return Err(Failure::new(
                 CALLSEAL_E_INVALID_ARG,
@@ -131,29 +110,7 @@ fn format_arg(rate: u32, channels: u16, encoding: callseal_encoding) -> FfiResul
             ))
         }
     };
-    format!("{rate}:{channels}:{name}")
-        .parse()
-        .map_err(invalid_arg)
-}
-
-/// Parses identity-file text read in place from C memory.
-///
-/// # Safety
-/// `text` is NULL or a NUL-terminated string.
-unsafe fn identities_arg(text: *const c_char) -> FfiResult<Vec<Identity>> {
-    // SAFETY: same contract as ours.
-    let text = unsafe { c_text(text, "identities", CALLSEAL_E_INVALID_IDENTITY) }?;
-    Ok(parse_identities(text)?)
-}
-
-fn open_file(path: &Path) -> FfiResult<File> {
-    File::open(path).map_err(|e| {
-        crate::Error::Io(io::Error::new(
-            e.kind(),
-            format!("cannot open {}: {e}", path.display()),
-        ))
-        .into()
-    })
+    PcmFormat::new(rate, channels, encoding).map_err(invalid_arg)
 }
 
 /// Copies `from` into a new file at `out` (0600, via a temporary name) and

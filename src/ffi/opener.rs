@@ -40,13 +40,13 @@ impl Handle for callseal_opener {
 ///
 /// # Safety
 /// `text` is NULL or a NUL-terminated string.
-unsafe fn identities_arg(text: *const c_char) -> FfiResult<Vec<Identity>> {
+pub(crate) unsafe fn identities_arg(text: *const c_char) -> FfiResult<Vec<Identity>> {
     // SAFETY: same contract as ours.
     let text = unsafe { c_text(text, "identities", CALLSEAL_E_INVALID_IDENTITY) }?;
     Ok(parse_identities(text)?)
 }
 
-fn open_file(path: &Path) -> FfiResult<File> {
+pub(crate) fn open_file(path: &Path) -> FfiResult<File> {
     File::open(path).map_err(|e| {
         crate::Error::Io(io::Error::new(
             e.kind(),

@@ -217,7 +217,10 @@ pub unsafe extern "C" fn callseal_sealer_new_path(
 ///
 /// # Safety
 /// As for `c_text_array`.
-unsafe fn recipients_arg(list: *const *const c_char, n: usize) -> FfiResult<Vec<Recipient>> {
+pub(crate) unsafe fn recipients_arg(
+    list: *const *const c_char,
+    n: usize,
+) -> FfiResult<Vec<Recipient>> {
     if list.is_null() {
         return Err(Failure::null("recipients"));
     }
