@@ -38,6 +38,8 @@ const X25519_INFO: &[u8] = b"age-encryption.org/v1/X25519";
 #[derive(Clone)]
 pub struct Identity {
     secret: StaticSecret,
+    /// Derived once: every stanza tried needs it for the HKDF salt.
+    public: PublicKey,
 }
 
 /// A public key that recordings are sealed to, written `age1...`.
@@ -65,9 +67,12 @@ impl Identity {
     pub fn generate() -> Identity {
         let mut bytes = Zeroizing::new([0u8; 32]);
         fill_random(bytes.as_mut());
-        Identity {
-            secret: StaticSecret::from(*bytes),
-        }
+        Identity::from_secret(StaticSecret::from(*bytes))
+    }
+
+    fn from_secret(secret: StaticSecret) -> Identity {
+        let public = PublicKey::from(&secret);
+        Identity { secret, public }
     }
 
     /// The public recipient that files for this identity are sealed to.
@@ -78,7 +83,7 @@ impl Identity {
     /// ```
     pub fn recipient(&self) -> Recipient {
         Recipient {
-            public: PublicKey::from(&self.secret),
+            public: self.public,
         }
     }
 
@@ -125,8 +130,7 @@ impl Identity {
                 "X25519 share is a low-order point (all-zero shared secret)".into(),
             ));
         }
-        let our_public = PublicKey::from(&self.secret);
-        let salt = [share.as_bytes().as_slice(), our_public.as_bytes()].concat();
+        let salt = [share.as_bytes().as_slice(), self.public.as_bytes()].concat();
         let wrap_key = hkdf(&salt, X25519_INFO, shared.as_bytes());
         Ok(unwrap_file_key(&wrap_key, body))
     }
@@ -136,7 +140,7 @@ impl Recipient {
     /// Wraps `file_key` for this recipient in a fresh `X25519` stanza.
     pub(crate) fn wrap(&self, file_key: &[u8; 16]) -> Result<Stanza> {
         let ephemeral = Identity::generate();
-        let share = PublicKey::from(&ephemeral.secret);
+        let share = ephemeral.public;
         let shared = ephemeral.secret.diffie_hellman(&self.public);
         if !shared.was_contributory() {
             return Err(Error::InvalidRecipient(format!(
@@ -197,9 +201,7 @@ impl FromStr for Identity {
                 "identities are written in upper case, AGE-SECRET-KEY-1...".into(),
             ));
         }
-        Ok(Identity {
-            secret: StaticSecret::from(*bytes),
-        })
+        Ok(Identity::from_secret(StaticSecret::from(*bytes)))
     }
 }
 

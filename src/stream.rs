@@ -130,7 +130,7 @@ where
 
 /// Slots per thread in a parallel batch: 512 KiB of plaintext per thread
 /// keeps thread start-up cost under 1% of the sealing work.
-pub(crate) const SLOTS_PER_THREAD: usize = 8;
+pub(crate) const SLOTS_PER_THREAD: usize = 32;
 
 /// Slots in a batch for `threads` threads (1 for the sequential path).
 pub(crate) fn batch_slots(threads: usize) -> usize {
