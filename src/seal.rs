@@ -1,6 +1,6 @@
 //! [`Sealer`]: encrypts a recording as it is captured.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 
 use zeroize::Zeroize;
 
@@ -185,6 +185,53 @@ impl<W: Write> Sealer<W> {
         Ok(sink)
     }
 
+    /// Reads `reader` to its end straight into the chunk buffer (one copy
+    /// fewer than `io::copy`, which goes through a buffer of its own) and
+    /// returns the number of bytes sealed. Call [`Sealer::finish`] after.
+    ///
+    /// ```
+    /// let id = callseal::Identity::generate();
+    /// let mut sealer = callseal::Sealer::new(&[id.recipient()], Vec::new())?;
+    /// assert_eq!(sealer.copy_from(&mut &[7u8; 100_000][..])?, 100_000);
+    /// let file = sealer.finish()?;
+    /// let mut back = Vec::new();
+    /// std::io::Read::read_to_end(&mut callseal::Opener::new(file.as_slice(), &[id])?, &mut back)?;
+    /// assert_eq!(back, [7u8; 100_000]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn copy_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<u64> {
+        self.ensure_usable()?;
+        let mut total = 0u64;
+        loop {
+            let last_slot_full = self.filled == CHUNK_SIZE && self.slot + 1 == self.slots;
+            if last_slot_full {
+                // Only sealable once more data is known to follow: probe.
+                let mut probe = [0u8; 1];
+                if read_retrying(reader, &mut probe)? == 0 {
+                    return Ok(total);
+                }
+                self.seal_and_emit(false)?;
+                self.buf[0] = probe[0];
+                self.filled = 1;
+                total += 1;
+                continue;
+            }
+            let (slot, filled) = if self.filled == CHUNK_SIZE {
+                (self.slot + 1, 0)
+            } else {
+                (self.slot, self.filled)
+            };
+            let start = slot * ENCRYPTED_CHUNK_SIZE;
+            let n = read_retrying(reader, &mut self.buf[start + filled..start + CHUNK_SIZE])?;
+            if n == 0 {
+                return Ok(total);
+            }
+            self.slot = slot;
+            self.filled = filled + n;
+            total += n as u64;
+        }
+    }
+
     fn ensure_usable(&self) -> Result<()> {
         if self.broken {
             return Err(Error::Usage(
@@ -258,5 +305,15 @@ impl<W: Write> std::fmt::Debug for Sealer<W> {
             .field("plaintext_len", &self.plaintext_len())
             .field("finished", &self.sink.is_none())
             .finish_non_exhaustive()
+    }
+}
+
+/// One `read`, retried on `Interrupted`.
+fn read_retrying<R: Read + ?Sized>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
     }
 }

@@ -171,3 +171,52 @@ fn a_failed_length_check_keeps_failing_the_same_way() {
         );
     }
 }
+
+/// A reader that hands out at most `step` bytes per call, like a pipe.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.step).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn copy_from_reads_straight_into_the_chunks_at_every_boundary() {
+    let id = Identity::generate();
+    for size in [
+        0,
+        1,
+        CHUNK,
+        CHUNK + 1,
+        64 * CHUNK,
+        64 * CHUNK + 1,
+        65 * CHUNK - 3,
+    ] {
+        let plain = data(size);
+        for (threads, step) in [(1, 7_000), (1, 1 << 20), (2, 65_536), (2, 100_003)] {
+            let mut sealer = Sealer::with_threads(&[id.recipient()], Vec::new(), threads).unwrap();
+            let copied = sealer
+                .copy_from(&mut Trickle { data: &plain, step })
+                .unwrap();
+            assert_eq!(copied, size as u64);
+            let file = sealer.finish().unwrap();
+            assert_eq!(
+                file.len(),
+                168 + 16 + size + 16 * size.div_ceil(CHUNK).max(1),
+                "size {size}"
+            );
+            let (out, err) = open(&id, &file, 1);
+            assert!(
+                err.is_none() && out == plain,
+                "size {size}, {threads} threads, reads of {step}: {err:?}"
+            );
+        }
+    }
+}

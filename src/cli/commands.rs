@@ -32,7 +32,9 @@ pub fn seal(
     let mut source = input(input_path.as_deref())?;
     let out = Output::new(output, 0o644, Some("ciphertext"))?;
     let mut sealer = Sealer::with_threads(&recipients, out, threads).map_err(|e| e.to_string())?;
-    copy(&mut source, &mut sealer, "input")?;
+    sealer
+        .copy_from(&mut source)
+        .map_err(|e| describe(e, "input or output"))?;
     let out = sealer.finish().map_err(|e| e.to_string())?;
     out.commit()
 }
