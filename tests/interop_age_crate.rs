@@ -3,6 +3,9 @@
 //! written by `age` (binary, ASCII-armored, passphrase) must open with
 //! callseal. Every comparison is on content, byte for byte.
 
+mod common;
+
+use common::{assert_same, content};
 use std::io::{Read, Write};
 use std::iter;
 
@@ -17,38 +20,6 @@ const SEALED_CHUNK: usize = CHUNK + 16;
 /// The size matrix every direction is run over: empty, tiny, around the
 /// chunk boundary, several chunks, and a few megabytes.
 const SIZES: &[usize] = &[0, 1, 65535, 65536, 65537, 3 * 65536, 5 * 1024 * 1024 + 123];
-
-/// Deterministic, position-dependent content (xorshift), so a swapped,
-/// shifted or zeroed chunk can never compare equal.
-fn content(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
-}
-
-/// Compares two byte strings and, on mismatch, names the first differing
-/// offset instead of dumping megabytes.
-#[track_caller]
-fn assert_same(got: &[u8], want: &[u8], what: &str) {
-    if got != want {
-        let first = got
-            .iter()
-            .zip(want)
-            .position(|(a, b)| a != b)
-            .unwrap_or(got.len().min(want.len()));
-        panic!(
-            "{what}: content differs (got {} bytes, want {}; first difference at offset {first})",
-            got.len(),
-            want.len()
-        );
-    }
-}
 
 fn to_age_identity(id: &Identity) -> age::x25519::Identity {
     id.to_secret_string()

@@ -5,6 +5,9 @@
 //! under CI (`CI` set), where they fail: CI must exercise them. Set
 //! `CALLSEAL_GO_AGE` / `CALLSEAL_GO_AGE_KEYGEN` to use binaries outside PATH.
 
+mod common;
+
+use common::{assert_same, content};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -135,34 +138,6 @@ impl GoAge {
     fn decrypt(&self, key: &Path, file: &Path) -> Vec<u8> {
         self.age_ok(&["-d", "-i", key.to_str().unwrap(), file.to_str().unwrap()])
             .stdout
-    }
-}
-
-fn content(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
-}
-
-#[track_caller]
-fn assert_same(got: &[u8], want: &[u8], what: &str) {
-    if got != want {
-        let first = got
-            .iter()
-            .zip(want)
-            .position(|(a, b)| a != b)
-            .unwrap_or(got.len().min(want.len()));
-        panic!(
-            "{what}: content differs (got {} bytes, want {}; first difference at offset {first})",
-            got.len(),
-            want.len()
-        );
     }
 }
 

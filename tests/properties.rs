@@ -5,6 +5,9 @@
 //! Cases per property: 64 by default; set `CALLSEAL_PROPTEST_CASES` to run
 //! more (or fewer).
 
+mod common;
+
+use common::content;
 use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 
 use callseal::stream::{chunk_count, payload_size, CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE};
@@ -36,19 +39,6 @@ fn config_with(cases: u32) -> ProptestConfig {
         failure_persistence: None,
         ..ProptestConfig::default()
     }
-}
-
-/// Deterministic, position-dependent content from a seed.
-fn content(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
 }
 
 /// Plaintext sizes from 0 to ~300 KB, with extra weight on 64 KiB multiples
