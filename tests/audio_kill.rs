@@ -271,28 +271,7 @@ fn sigkilled_captures_recover_to_playable_files_with_every_authenticated_sample(
     let mut stereo = Vec::new();
     let other: Vec<u8> = s16.iter().rev().copied().collect::<Vec<u8>>();
     callseal::audio::interleave_into(&s16, &other[..s16.len()], 2, &mut stereo).unwrap();
-    let raw = dir.path().join("mp3.raw");
-    fs::write(&raw, times(s16.clone(), 3)).unwrap();
-    let mp3 = dir.path().join("src.mp3");
-    run(Command::new("lame")
-        .args([
-            "--quiet",
-            "-r",
-            "-s",
-            "8",
-            "--bitwidth",
-            "16",
-            "--signed",
-            "--little-endian",
-            "-m",
-            "m",
-            "-b",
-            "32",
-            "--cbr",
-            "-t",
-        ])
-        .arg(&raw)
-        .arg(&mp3));
+    let mp3_frames = encode_mp3(dir.path(), "src", &times(s16.clone(), 3));
     let formats = [
         Format {
             name: "8k s16 mono",
@@ -327,7 +306,7 @@ fn sigkilled_captures_recover_to_playable_files_with_every_authenticated_sample(
             pcm: None,
             byte_rate: 4000.0,
             block: 1,
-            source: fs::read(&mp3).unwrap(),
+            source: mp3_frames,
         },
     ];
     let mut all: Vec<(usize, Outcome)> = Vec::new();

@@ -343,30 +343,12 @@ fn mp3_sealed_as_is_with_id3_metadata_and_clipped_by_frames() {
     for _ in 0..4 {
         raw.extend(speech(dir.path(), TEXT, "mp3src", &S16));
     }
-    let rawp = dir.path().join("mp3src.all.raw");
-    fs::write(&rawp, &raw).unwrap();
-    let mp3 = dir.path().join("call.mp3");
-    // CBR and no Xing/LAME tag (-t): what a capture host must configure.
-    run(Command::new("lame")
-        .args([
-            "--quiet",
-            "-r",
-            "-s",
-            "8",
-            "--bitwidth",
-            "16",
-            "--signed",
-            "--little-endian",
-            "-m",
-            "m",
-            "-b",
-            "32",
-            "--cbr",
-            "-t",
-        ])
-        .arg(&rawp)
-        .arg(&mp3));
-    let frames = fs::read(&mp3).unwrap();
+    let frames = encode_mp3(dir.path(), "mp3src.all", &raw);
+    // The clip below needs at least 10 s.
+    assert!(
+        raw.len() > 12 * 16_000,
+        "speech long enough for a 5-10 s clip"
+    );
     let (key, recipient) = keygen(dir.path());
     let sealed = dir.path().join("call.mp3.age");
     let mut child = callseal()

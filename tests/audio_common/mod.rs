@@ -87,6 +87,36 @@ pub fn speech(dir: &Path, text: &str, name: &str, sox_args: &[&str]) -> Vec<u8> 
     bytes
 }
 
+/// Encodes 8 kHz 16-bit mono samples as a CBR 32 kbit/s MP3 with no
+/// Xing/LAME tag (`-t`), what a capture host must configure. lame is given a
+/// WAV, not raw samples: Debian's lame reads raw input through libsndfile,
+/// which may sniff the first samples as a file header and encode a fraction
+/// of a second (seen: 0.4 s of 26 s).
+pub fn encode_mp3(dir: &Path, name: &str, samples: &[u8]) -> Vec<u8> {
+    let raw = dir.join(format!("{name}.raw"));
+    fs::write(&raw, samples).unwrap();
+    let wav = dir.join(format!("{name}.wav"));
+    run(Command::new("sox")
+        .args(["-t", "raw"])
+        .args(S16)
+        .arg(&raw)
+        .arg(&wav));
+    let mp3 = dir.join(format!("{name}.mp3"));
+    run(Command::new("lame")
+        .args(["--quiet", "-m", "m", "-b", "32", "--cbr", "-t"])
+        .arg(&wav)
+        .arg(&mp3));
+    let frames = fs::read(&mp3).unwrap();
+    // 32 kbit/s is 4000 bytes a second.
+    let seconds = samples.len() as f64 / 16_000.0;
+    assert!(
+        frames.len() as f64 > 0.9 * seconds * 4000.0,
+        "lame encoded {} bytes for {seconds:.1} s of speech",
+        frames.len()
+    );
+    frames
+}
+
 pub const S16: [&str; 8] = ["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"];
 pub const ULAW: [&str; 8] = ["-r", "8000", "-c", "1", "-b", "8", "-e", "u-law"];
 pub const ALAW: [&str; 8] = ["-r", "8000", "-c", "1", "-b", "8", "-e", "a-law"];
